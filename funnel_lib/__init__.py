@@ -1,0 +1,32 @@
+"""Small Yeses: design, check, simulate and measure micro-commitment funnels.
+
+>>> from funnel_lib import Funnel, Step, simulate
+>>> ladder = Funnel([Step("Watch a clip", "entry", ask=1, value=2), Step("Buy", "conversion", ask=6)])
+>>> 0 < simulate(ladder).conversion < 1
+True
+"""
+
+from funnel_lib.audience import AUDIENCES, Audience
+from funnel_lib.catalog import ASK_CATALOG, CatalogEntry, catalog_frame
+from funnel_lib.model import Funnel, Step
+from funnel_lib.simulate import ModelParams, SimulationResult, big_ask_baseline, compare, simulate
+from funnel_lib.stages import Stage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ASK_CATALOG",
+    "AUDIENCES",
+    "Audience",
+    "CatalogEntry",
+    "Funnel",
+    "ModelParams",
+    "SimulationResult",
+    "Stage",
+    "Step",
+    "__version__",
+    "big_ask_baseline",
+    "catalog_frame",
+    "compare",
+    "simulate",
+]
