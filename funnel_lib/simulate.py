@@ -91,7 +91,7 @@ class ModelParams:
     """s: how gradually the yes-probability falls as the ask outgrows readiness."""
     trust_boost: float = 0.15
     """w_t: readiness added, for this step's decision, per point of trust shown."""
-    consistency: float = 0.32
+    consistency: float = 0.365
     """gamma: readiness gained per point of ask agreed to. The default is the meta-analytic average
     foot-in-the-door effect (Dillard et al. 1984); ``funnel_lib.evidence.best_case_params()`` gives the
     1966 best case. Both are fitted by ``funnel_lib.evidence.calibrate()``."""
@@ -99,9 +99,9 @@ class ModelParams:
     """m_c: a yes still counts fully for consistency when the ask is this far below readiness."""
     commitment_softness: float = 1.0
     """tau_c: how quickly a yes to an ask far below readiness stops counting as a commitment."""
-    value_gain: float = 0.12
+    value_gain: float = 0.08
     """w_v: readiness gained per point of value received."""
-    trust_gain: float = 0.05
+    trust_gain: float = 0.04
     """w_r: lasting readiness gained per point of trust shown at a step the person took."""
     resistance_margin: float = 2.0
     """m_res: how far an ask may exceed readiness before resistance sets in."""
@@ -115,7 +115,7 @@ class ModelParams:
     """kappa: how strongly accumulated boredom makes people drift away."""
     value_against_boredom: float = 0.3
     """c_v: how much each point of value offsets an under-sized ask's boredom."""
-    attention_cost: float = 0.02
+    attention_cost: float = 0.05
     """lambda: share of people lost to every extra step regardless of its ask."""
 
     def __post_init__(self) -> None:
@@ -187,6 +187,7 @@ class SimulationResult:
     users: int | None = None
     seed: int | None = None
     cohort: pd.DataFrame | None = None
+    params: ModelParams = DEFAULT_PARAMS
 
     @property
     def pass_rates(self) -> np.ndarray:
@@ -315,7 +316,7 @@ def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | Non
     >>> from funnel_lib.model import Funnel, Step
     >>> f = Funnel([Step("Quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)])
     >>> round(simulate(f, "warm").conversion, 2)
-    0.69
+    0.15
     >>> result = simulate(f, "warm", users=10_000, seed=1)
     >>> abs(result.conversion - simulate(f, "warm").conversion) < 0.02
     True
@@ -363,7 +364,7 @@ def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | Non
     })
     conversion = float(out["said_yes"][-1] / size)
     return SimulationResult(funnel=funnel.copy(), audience=who, table=table, conversion=conversion,
-                            users=users, seed=seed, cohort=cohort)
+                            users=users, seed=seed, cohort=cohort, params=params)
 
 
 def big_ask_baseline(funnel: Funnel) -> Funnel:
@@ -406,7 +407,3 @@ def compare(funnel_a: Funnel, funnel_b: Funnel, audience: str | Audience = "cold
     }, index=pd.Index(names, name="funnel"))
     frame.attrs["audience"] = results[0].audience.name
     return frame
-
-
-def _audience_kwargs(audience: Any) -> dict[str, Any]:  # pragma: no cover - helper for debugging
-    return {"audience": resolve_audience(audience)}

@@ -71,3 +71,52 @@ DOCS = [p for p in tracked_text_files() if p.suffix in {".ipynb", ".md"}]
 def test_internal_links_resolve(path: Path) -> None:
     broken = [t for t in local_links(path) if not (path.parent / t).exists()]
     assert broken == [], f"{path.relative_to(ROOT)} links to missing files: {broken}"
+
+
+STOP = {"what", "is", "a", "are", "how", "do", "i", "in", "if", "this", "to", "for", "the", "does", "can", "all",
+        "should", "have", "many", "it", "than", "better", "work", "use", "too"}
+
+
+def coverage_rows() -> list[tuple[str, str, str]]:
+    text = (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## What the course covers, and where", 1)[1]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[2].isdigit():
+            rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+def test_coverage_map_names_existing_lessons() -> None:
+    rows = coverage_rows()
+    lessons = {p.name[:2]: p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    missing = [(topic, number) for topic, _kind, number in rows if number not in lessons]
+    assert missing == []
+    kinds = [kind for _topic, kind, _number in rows]
+    assert kinds.count("step") == 8 and kinds.count("stage") == 5 and kinds.count("mistake") == 5
+    assert kinds.count("faq") == 8 and kinds.count("psychology") == 1
+    topics = " ".join(topic for topic, _kind, _number in rows).lower()
+    assert "compounding" in topics and "long-term" in topics
+
+
+def test_coverage_map_faq_matches_the_article() -> None:
+    if not ARTICLE.exists():
+        pytest.skip("the source article is not beside the project (../shared/seed)")
+    faq = ARTICLE.read_text(encoding="utf-8").split("Frequently Asked Questions", 1)[1]
+    questions = [line.strip() for line in faq.splitlines() if line.strip().endswith("?")]
+    mapped = [set(words(topic.removeprefix("FAQ: "))) - STOP for topic, kind, _n in coverage_rows() if kind == "faq"]
+    assert len(questions) == len(mapped) == 8
+    for question in questions:
+        key = set(words(question)) - STOP
+        assert any(len(key & row) >= min(2, len(key)) for row in mapped), f"FAQ not in the map: {question}"
+
+
+def test_lessons_are_covered_topics_are_taught_there() -> None:
+    """Every lesson the map names mentions its topic's key word (a cheap guard against a stale map)."""
+    lessons = {p.name[:2]: p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    for topic, kind, number in coverage_rows():
+        if kind != "stage" or number not in lessons:
+            continue
+        stage = topic.removeprefix("Stage: ").lower()
+        assert stage in text_of(lessons[number]).lower(), f"lesson {number} never mentions the stage {stage!r}"

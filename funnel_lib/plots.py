@@ -1,0 +1,621 @@
+"""Charts for funnels: where people drop off, whether each ask fits, and two designs side by side.
+
+Every function takes an optional Matplotlib ``ax`` and returns the Axes it drew on. Without
+``ax`` it makes a new figure with :func:`matplotlib.pyplot.subplots` (constrained layout) and
+never calls ``plt.show()``, so the charts work the same in JupyterLab, in Voila and headless
+(the ``Agg`` backend, e.g. in tests and grading).
+
+* :func:`plot_funnel` - one bar per step: who said yes, who drifted away and who declined;
+* :func:`plot_ladder` - each step's ask against the readiness of the people who reach it,
+  with the steps that meet *resistance* (ask far above readiness) or cause *stagnation*
+  (ask far below readiness) shaded;
+* :func:`plot_comparison` - the share of the audience still in each of two funnels after
+  every step ("one big ask vs a ladder of small yeses");
+* :func:`plot_cohort` - how many steps each person of a simulated cohort completed.
+
+The charts show predictions of the course's *teaching model* (:mod:`funnel_lib.simulate`),
+and each says so in a small footnote (:func:`add_model_note`). Colours come from
+:data:`PALETTE`, the Okabe-Ito palette, which stays distinguishable for the common forms of
+colour blindness; the drop-off that means "said no" is also hatched, so it never relies on
+colour alone.
+
+>>> from funnel_lib.model import Funnel, Step
+>>> ladder = Funnel([Step("Watch a clip", "entry", ask=1, value=3),
+...                  Step("Take a quiz", "engagement", ask=2, value=4),
+...                  Step("Buy", "conversion", ask=6, trust=5)], name="ladder")
+>>> ax = plot_funnel(ladder)
+>>> ax.get_title()
+'ladder, cold audience: ...% convert'
+>>> plt.close("all")
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+from matplotlib.text import Annotation
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from funnel_lib.audience import Audience, resolve_audience
+from funnel_lib.model import Funnel
+from funnel_lib.simulate import DEFAULT_PARAMS, ModelParams, SimulationResult, simulate
+from funnel_lib.stages import Stage
+
+__all__ = [
+    "OKABE_ITO",
+    "PALETTE",
+    "MODEL_NOTE",
+    "plot_funnel",
+    "plot_ladder",
+    "plot_comparison",
+    "plot_cohort",
+    "add_model_note",
+]
+
+OKABE_ITO: Mapping[str, str] = MappingProxyType({
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+})
+"""The eight colours of Okabe & Ito (2008), *Color Universal Design*, by name.
+
+They remain distinct for people with protanopia, deuteranopia and tritanopia.
+"""
+
+PALETTE: Mapping[str, str] = MappingProxyType({
+    "yes": OKABE_ITO["blue"],              # said yes and moved on
+    "drifted": OKABE_ITO["orange"],        # left without deciding: attention cost or boredom
+    "declined": OKABE_ITO["vermillion"],   # saw the ask and said no (also hatched)
+    "ask": OKABE_ITO["sky_blue"],          # the size of a step's request
+    "readiness": OKABE_ITO["black"],       # mean readiness of the people arriving
+    "resistance": OKABE_ITO["vermillion"],  # ask far above readiness: people say no
+    "stagnation": OKABE_ITO["orange"],     # ask far below readiness: people drift away
+    "a": OKABE_ITO["vermillion"],          # first funnel of a comparison (often "one big ask")
+    "b": OKABE_ITO["blue"],                # second funnel of a comparison (often the ladder)
+    "converted": OKABE_ITO["bluish_green"],  # completed every step
+    "text": OKABE_ITO["black"],
+    "muted": "#595959",                    # neutral grey for notes (7:1 contrast on white)
+})
+"""Colour roles shared by the charts and the widgets (read-only; values are hex strings).
+
+``yes``, ``drifted`` and ``declined`` split each step's arrivals; ``ask`` and ``readiness``
+draw the ladder, ``resistance`` and ``stagnation`` shade steps that do not fit; ``a`` and
+``b`` tell two funnels apart; ``converted`` marks people who completed every step; ``text``
+and ``muted`` are for labels and notes. All colours except the neutral grey are Okabe-Ito.
+
+>>> PALETTE["yes"], PALETTE["declined"]
+('#0072B2', '#D55E00')
+"""
+
+MODEL_NOTE = "Simulated with the course's teaching model (not a forecast)"
+"""The footnote on every chart of simulated predictions: a teaching model says it is one."""
+
+_FONT = 10       # labels and titles
+_SMALL = 9       # annotations and notes: never smaller
+_NAME_CHARS = 28
+_HATCH = "///"
+_DECLINED_HATCH_COLOUR = "white"
+
+_LABELS = {
+    "yes": "said yes",
+    "drifted": "drifted away (attention)",
+    "declined": "declined (said no)",
+}
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _check_ax(ax: Any) -> Axes | None:
+    if ax is None or isinstance(ax, Axes):
+        return ax
+    hint = ""
+    if isinstance(ax, str | Audience):
+        hint = f"; pass the audience by keyword: audience={ax!r}"
+    raise TypeError(f"ax must be a matplotlib Axes or None, got {_describe(ax)}{hint}")
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    _, new = plt.subplots(figsize=size, layout="constrained")
+    return new
+
+
+def _check_params(params: Any) -> ModelParams | None:
+    if params is None or isinstance(params, ModelParams):
+        return params
+    raise TypeError(f"params must be a ModelParams or None, got {_describe(params)}")
+
+
+def _as_result(value: Any, audience: Any, argument: str, params: ModelParams | None = None,
+               params_for_results: bool = False) -> SimulationResult:
+    """A SimulationResult for a Funnel (simulated exactly) or a result (checked against ``audience``)."""
+    if isinstance(value, SimulationResult):
+        if params is not None and not params_for_results:
+            raise ValueError(f"params only applies when {argument} is a Funnel to simulate; "
+                             f"{argument} is already a SimulationResult: leave params out, or pass the Funnel")
+        if audience is not None and resolve_audience(audience) != value.audience:
+            raise ValueError(
+                f"audience={audience!r} does not match {argument}, which was simulated for the "
+                f"{value.audience.name!r} audience; leave audience out when passing a result, "
+                "or pass the Funnel instead")
+        return value
+    if isinstance(value, Funnel):
+        if len(value) == 0:
+            raise ValueError(f"{argument} has no steps; add at least one Step before plotting it")
+        return simulate(value, "cold" if audience is None else audience, params=params)
+    raise TypeError(f"{argument} must be a Funnel or a SimulationResult (from simulate()), "
+                    f"got {_describe(value)}")
+
+
+def _check_title(title: Any) -> str | None:
+    if title is None or isinstance(title, str):
+        return title
+    raise TypeError(f"title must be a string or None, got {_describe(title)}")
+
+
+def _check_note(note: Any) -> bool:
+    if isinstance(note, bool):
+        return note
+    raise TypeError(f"note must be True or False, got {_describe(note)}")
+
+
+def _pct(share: float) -> str:
+    """A share of the audience as a short percentage ("<0.1%" for tiny non-zero shares)."""
+    if 0 < share < 0.0005:
+        return "<0.1%"
+    return f"{share:.1%}"
+
+
+def _short(name: str, limit: int = _NAME_CHARS) -> str:
+    return name if len(name) <= limit else name[: limit - 3].rstrip() + "..."
+
+
+def _funnel_name(result: SimulationResult, fallback: str = "Funnel") -> str:
+    return result.funnel.name or fallback
+
+
+def _shares(result: SimulationResult, column: str) -> np.ndarray:
+    """A count column of the result's table as shares of the audience."""
+    size = 1.0 if result.users is None else float(result.users)
+    return result.table[column].to_numpy(dtype=float) / size
+
+
+def _how(result: SimulationResult) -> str:
+    if result.users is None:
+        return MODEL_NOTE
+    return f"{MODEL_NOTE}; {result.users:,} simulated people, seed {result.seed}"
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Start and end (inclusive) positions of each run of True values."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, flag in enumerate(flags):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(flags) - 1))
+    return runs
+
+
+def _legend_above(ax: Axes, handles: list[Any], ncols: int) -> int:
+    """Put a frameless legend between the title and the axes; return its number of rows."""
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=ncols,
+              frameon=False, fontsize=_SMALL, borderaxespad=0.0, handlelength=1.6,
+              columnspacing=1.2, borderpad=0.2)
+    return math.ceil(len(handles) / ncols)
+
+
+def _title(ax: Axes, text: str, legend_rows: int) -> None:
+    ax.set_title(text, fontsize=_FONT + 1, pad=8 + 15 * legend_rows)
+
+
+def add_model_note(ax: Axes, text: str = MODEL_NOTE) -> Annotation:
+    """Write a small footnote under the axes' x label (right-aligned) and return it.
+
+    Every chart of simulated predictions carries :data:`MODEL_NOTE` this way, so that a
+    screenshot of it still says that a teaching model, not data, drew it.
+
+    >>> fig, ax = plt.subplots()
+    >>> add_model_note(ax).get_text()
+    "Simulated with the course's teaching model (not a forecast)"
+    >>> plt.close(fig)
+    """
+    _check_ax(ax)
+    if ax is None:
+        raise TypeError("ax must be a matplotlib Axes, got None")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {_describe(text)}")
+    if not text.strip():
+        raise ValueError(f"text must be a non-empty string, got {text!r}")
+    return ax.annotate(text, xy=(1.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
+                       xytext=(0, -4), textcoords="offset points", ha="right", va="top",
+                       fontsize=_SMALL, color=PALETTE["muted"], fontstyle="italic",
+                       annotation_clip=False)
+
+
+# -- the funnel chart ------------------------------------------------------------------------
+
+def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
+                audience: str | Audience | None = None, title: str | None = None,
+                params: ModelParams | None = None, note: bool = True) -> Axes:
+    """Draw one horizontal bar per step: said yes, drifted away and declined, as shares of the audience.
+
+    Steps run from top to bottom. Each bar is as long as the share of the audience that
+    reached the step; its solid part is the share that said yes (labelled), followed by the
+    people who *drifted away* (attention cost, boredom) and those who *declined* (hatched).
+    The column to the right of the axes lists both drop-offs per step. The default title
+    gives the conversion; the last bar's label is the conversion too.
+
+    ``result_or_funnel`` is a :class:`~funnel_lib.model.Funnel` (simulated exactly for
+    ``audience``, default ``"cold"``, with the model ``params``, default the course's) or a
+    :class:`~funnel_lib.simulate.SimulationResult` (exact or a cohort; it carries its own
+    audience). ``note=False`` leaves out the teaching-model footnote.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> f = Funnel([Step("Take a quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)],
+    ...            name="two steps")
+    >>> ax = plot_funnel(f, audience="warm")
+    >>> ax.get_title()
+    'two steps, warm audience: ...% convert'
+    >>> [bar.get_label() for bar in ax.containers]
+    ['said yes', 'drifted away (attention)', 'declined (said no)']
+    >>> plt.close("all")
+    """
+    ax = _check_ax(ax)
+    title = _check_title(title)
+    note = _check_note(note)
+    result = _as_result(result_or_funnel, audience, "result_or_funnel", _check_params(params))
+    table = result.table
+    n = len(table)
+    yes = _shares(result, "said_yes")
+    drifted = _shares(result, "drifted")
+    declined = _shares(result, "declined")
+    reached = _shares(result, "reached")
+
+    ax = _new_axes(ax, (8.0, min(8.0, max(3.4, 1.9 + 0.42 * n))))
+    y = np.arange(n)
+    height = 0.68
+    ax.barh(y, yes, height=height, color=PALETTE["yes"], label=_LABELS["yes"], gid="funnel-yes")
+    ax.barh(y, drifted, height=height, left=yes, color=PALETTE["drifted"], label=_LABELS["drifted"],
+            gid="funnel-drifted")
+    ax.barh(y, declined, height=height, left=yes + drifted, color=PALETTE["declined"],
+            hatch=_HATCH, edgecolor=_DECLINED_HATCH_COLOUR, linewidth=0.0, label=_LABELS["declined"],
+            gid="funnel-declined")
+
+    # the share that said yes, inside the bar when it fits, else just after it
+    for i in range(n):
+        if yes[i] >= 0.14:
+            ax.text(yes[i] / 2, i, _pct(yes[i]), ha="center", va="center", fontsize=_SMALL,
+                    color="white", fontweight="bold")
+        else:
+            ax.text(yes[i] + 0.01, i, f"{_pct(yes[i])} said yes", ha="left", va="center",
+                    fontsize=_SMALL, color=PALETTE["text"],
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                          "alpha": 0.85})
+
+    # the drop-off column, right of the axes
+    column = ax.get_yaxis_transform()  # x in axes fraction, y in data
+    ax.annotate("left here:\ndrifted + declined", xy=(1.03, 1.0), xycoords="axes fraction", xytext=(0, 3),
+                textcoords="offset points", ha="left", va="bottom", fontsize=_SMALL, color=PALETTE["muted"],
+                annotation_clip=False)
+    for i in range(n):
+        ax.text(1.03, i, f"{_pct(drifted[i])} + {_pct(declined[i])}", transform=column, ha="left",
+                va="center", fontsize=_SMALL, color=PALETTE["text"], clip_on=False)
+
+    labels = [f"{step}. {_short(name)}" for step, name in zip(table["step"], table["name"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=_FONT)
+    ax.set_ylim(n - 0.5, -0.5)  # first step on top
+    ax.set_xlim(0.0, max(1.0, float(np.nanmax(reached))))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(axis="x", labelsize=_FONT)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("share of the audience (%)", fontsize=_FONT)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+    rows = _legend_above(ax, list(ax.containers), ncols=3)
+    if title is None:
+        title = f"{_funnel_name(result)}, {result.audience.name} audience: {_pct(result.conversion)} convert"
+    _title(ax, title, rows)
+    if note:
+        add_model_note(ax, _how(result))
+    return ax
+
+
+# -- the ladder chart ------------------------------------------------------------------------
+
+def _tick_labels(table: Any, rotate: bool) -> list[str]:
+    """"1. Watch a clip" over "Entry" (wrapped to the room a step has), or one line when rotated."""
+    n = len(table)
+    rows = zip(table["step"], table["name"], table["stage"], strict=True)
+    if rotate:
+        return [f"{step}. {Stage(stage).label}: {_short(name, 24)}" for step, name, stage in rows]
+    width = max(12, 84 // n)
+    labels = []
+    for step, name, stage in rows:
+        lines = textwrap.wrap(f"{step}. {name}", width=width)
+        if len(lines) > 2:
+            lines = [lines[0], _short(" ".join(lines[1:]), width)]
+        labels.append("\n".join([*lines, f"({Stage(stage).label})"]))
+    return labels
+
+
+def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
+                audience: str | Audience | None = None, title: str | None = None,
+                params: ModelParams | None = None, note: bool = True) -> Axes:
+    """Draw each step's ask (bars) against the mean readiness of the people arriving (line).
+
+    The grey band shows the asks that fit the people arriving, by the model's own margins
+    (``params``, default :data:`~funnel_lib.simulate.DEFAULT_PARAMS`). A step is shaded and
+    labelled *resistance* when its ask is above the band (ask > readiness + trust boost +
+    ``resistance_margin``: people say no) and *stagnation* when it is below the band
+    (ask < readiness - value offset - ``stagnation_margin``: people get bored and drift
+    away). Tick labels give the step number, name and stage. Readiness is in ask points and
+    can pass 10 after many yeses: the model does not cap it.
+
+    ``result_or_funnel`` and ``audience`` work as in :func:`plot_funnel`; a Funnel is
+    simulated with ``params``, and a result's flags use ``params`` too.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> f = Funnel([Step("Watch a clip", "entry", ask=1), Step("Buy", "conversion", ask=8)], name="jump")
+    >>> ax = plot_ladder(f)
+    >>> ax.get_title()
+    'jump: ask vs readiness, cold audience'
+    >>> [t.get_text() for t in ax.texts if t.get_gid() == "ladder-flag"]
+    ['resistance']
+    >>> plt.close("all")
+    """
+    ax = _check_ax(ax)
+    title = _check_title(title)
+    note = _check_note(note)
+    params = _check_params(params)
+    result = _as_result(result_or_funnel, audience, "result_or_funnel", params, params_for_results=True)
+    p = DEFAULT_PARAMS if params is None else params
+    table = result.table
+    n = len(table)
+    x = table["step"].to_numpy(dtype=float)
+    ask = table["ask"].to_numpy(dtype=float)
+    value = np.array([s.value for s in result.funnel.steps], dtype=float)
+    trust = np.array([s.trust for s in result.funnel.steps], dtype=float)
+    readiness = table["readiness"].to_numpy(dtype=float)
+    known = ~np.isnan(readiness)  # a cohort step that nobody reached has no readiness
+    high = readiness + p.trust_boost * trust + p.resistance_margin  # the model's resistance threshold
+    low = readiness - p.value_against_boredom * value - p.stagnation_margin  # its stagnation threshold
+    too_big = known & (ask > np.where(known, high, np.inf))
+    too_small = known & (ask < np.where(known, low, -np.inf))
+
+    rotate = n > 6
+    ax = _new_axes(ax, (max(7.5, min(11.0, 1.5 + 0.75 * n)), 4.6 if rotate else 4.3))
+    top = max(10.0, float(np.max(ask)), float(np.max(readiness[known])) if known.any() else 0.0) + 2.2
+
+    flag_handles: list[Any] = []
+    for flags, role, meaning in ((too_big, "resistance", "ask far above readiness"),
+                                 (too_small, "stagnation", "ask far below readiness")):
+        for first, last in _runs(flags):
+            ax.axvspan(x[first] - 0.5, x[last] + 0.5, color=PALETTE[role], alpha=0.16, linewidth=0,
+                       zorder=0, gid=f"ladder-{role}")
+            ax.annotate(role, xy=((x[first] + x[last]) / 2, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, -4), textcoords="offset points", ha="center", va="top",
+                        fontsize=_SMALL, color=PALETTE["text"], fontweight="bold", gid="ladder-flag")
+        if flags.any():
+            flag_handles.append(Patch(color=PALETTE[role], alpha=0.3, label=f"{role}: {meaning}"))
+
+    fit = {"color": "#888888", "alpha": 0.2, "linewidth": 0, "zorder": 1, "gid": "ladder-fit",
+           "label": "asks that fit the people arriving"}
+    if n == 1:  # a band needs two points; show the single step's range as a box wider than its bar
+        band = ax.fill_between([x[0] - 0.42, x[0] + 0.42], [max(low[0], 0.0)] * 2, [high[0]] * 2, **fit)
+    else:
+        band = ax.fill_between(x, np.clip(low, 0.0, None), high, where=known, **fit)
+    bars = ax.bar(x, ask, width=0.6, color=PALETTE["ask"], zorder=2, label="ask (size of the request)",
+                  gid="ladder-ask")
+    (line,) = ax.plot(x, readiness, color=PALETTE["readiness"], marker="o", markersize=6, linewidth=2,
+                      zorder=3, label="readiness of people arriving (mean)", gid="readiness")
+
+    ax.set_xticks(x, _tick_labels(table, rotate), fontsize=_SMALL if n > 4 else _FONT)
+    if rotate:
+        for label in ax.get_xticklabels():
+            label.set_rotation(35)
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
+    ax.set_xlim(0.5, n + 0.5)
+    ax.set_ylim(0.0, top)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.tick_params(axis="y", labelsize=_FONT)
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylabel("ask size and readiness (0-10)", fontsize=_FONT)
+    ax.set_xlabel("step and stage", fontsize=_FONT)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+    rows = _legend_above(ax, [bars, line, band, *flag_handles], ncols=2)
+    if title is None:
+        title = f"{_funnel_name(result)}: ask vs readiness, {result.audience.name} audience"
+    _title(ax, title, rows)
+    if note:
+        add_model_note(ax, _how(result))
+    return ax
+
+
+# -- the comparison chart --------------------------------------------------------------------
+
+def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | SimulationResult,
+                    ax: Axes | None = None, *, audience: str | Audience | None = None,
+                    title: str | None = None, params: ModelParams | None = None, note: bool = True) -> Axes:
+    """Draw the share of the audience still in each of two funnels after every step.
+
+    The x axis is the step number (0 = everybody at the start), so funnels of different
+    lengths compare directly: a drop at step *k* is the people lost there. Each line ends at
+    that funnel's conversion, which is labelled. Made for the story "one big ask vs a ladder
+    of small yeses" (see :func:`funnel_lib.simulate.big_ask_baseline`).
+
+    Each of ``funnel_a`` and ``funnel_b`` is a Funnel (simulated exactly for ``audience``,
+    default ``"cold"``, with ``params``) or a SimulationResult.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> big = Funnel([Step("Buy", "conversion", ask=8)], name="one big ask")
+    >>> ladder = Funnel([Step("Watch", "entry", ask=1, value=3), Step("Quiz", "engagement", ask=2, value=4),
+    ...                  Step("Trial", "progression", ask=5, value=6, trust=4),
+    ...                  Step("Buy", "conversion", ask=8)], name="ladder")
+    >>> ax = plot_comparison(big, ladder)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['one big ask (1 step)', 'ladder (4 steps)']
+    >>> [t.get_text() for t in ax.texts if t.get_gid() == "comparison-conversion"]
+    ['...% convert', '...% convert']
+    >>> plt.close("all")
+    """
+    ax = _check_ax(ax)
+    title = _check_title(title)
+    note = _check_note(note)
+    params = _check_params(params)
+    results = [_as_result(funnel_a, audience, "funnel_a", params), _as_result(funnel_b, audience, "funnel_b", params)]
+    names = [_funnel_name(results[0], "funnel A"), _funnel_name(results[1], "funnel B")]
+    if names[0] == names[1]:
+        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    same_audience = results[0].audience == results[1].audience
+    if title is None:
+        who = (f"{results[0].audience.name} audience" if same_audience
+               else f"{results[0].audience.name} vs {results[1].audience.name} audience")
+        title = f"{names[0]} vs {names[1]}, {who}"
+    if not same_audience:
+        names = [f"{name}, {r.audience.name}" for name, r in zip(names, results, strict=True)]
+
+    longest = max(len(r.table) for r in results)
+    ax = _new_axes(ax, (7.5, 4.2))
+    styles = ({"linestyle": "--", "marker": "s"}, {"linestyle": "-", "marker": "o"})
+    ends = []
+    for role, result, name, style in zip("ab", results, names, styles, strict=True):
+        n = len(result.table)
+        still = np.concatenate([[1.0], _shares(result, "share_of_start")])
+        ax.plot(np.arange(n + 1), still, drawstyle="steps-post", color=PALETTE[role], linewidth=2.2,
+                markersize=6, label=f"{name} ({n} step{'s' if n != 1 else ''})", gid=f"comparison-{role}",
+                zorder=3, **style)
+        ends.append((n, float(still[-1])))
+
+    # label each end point with its conversion; nudge the labels apart when they would touch
+    offsets = [0.0, 0.0]
+    if ends[0][0] == ends[1][0] and abs(ends[0][1] - ends[1][1]) < 0.07:
+        upper = 0 if ends[0][1] >= ends[1][1] else 1
+        offsets[upper], offsets[1 - upper] = 7.0, -7.0
+    for role, (n, share), offset in zip("ab", ends, offsets, strict=True):
+        ax.annotate(f"{_pct(share)} convert", xy=(n, share), xytext=(8, offset), textcoords="offset points",
+                    ha="left", va="center", fontsize=_SMALL, color=PALETTE[role], fontweight="bold",
+                    annotation_clip=False, gid="comparison-conversion",
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                          "alpha": 0.85})
+
+    ax.set_xlim(-0.2, longest + 0.2)
+    ax.set_ylim(0.0, 1.05)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(longest, 12) + 1))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(labelsize=_FONT)
+    ax.set_xlabel("step number (0 = start)", fontsize=_FONT)
+    ax.set_ylabel("share of the audience still in (%)", fontsize=_FONT)
+    ax.grid(color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+    rows = _legend_above(ax, list(ax.get_lines()), ncols=2)
+    _title(ax, title, rows)
+    if note:
+        add_model_note(ax, MODEL_NOTE if all(r.users is None for r in results) else
+                       f"{MODEL_NOTE}; includes a simulated cohort")
+    return ax
+
+
+# -- the cohort chart ------------------------------------------------------------------------
+
+def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str | None = None,
+                note: bool = True) -> Axes:
+    """Draw how many steps each person of a simulated cohort completed, split by why they left.
+
+    One stacked bar per number of completed steps (0 to all): people who drifted away,
+    people who declined, and, at the last bar, people who completed every step. Needs a
+    Monte Carlo result, ``simulate(funnel, users=..., seed=...)``.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> from funnel_lib.simulate import simulate
+    >>> f = Funnel([Step("Quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)])
+    >>> ax = plot_cohort(simulate(f, "warm", users=2_000, seed=1))
+    >>> ax.get_xlabel()
+    'steps completed (of 2)'
+    >>> plt.close("all")
+    """
+    ax = _check_ax(ax)
+    title = _check_title(title)
+    note = _check_note(note)
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
+                        f"got {_describe(result)}")
+    if result.cohort is None:
+        raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
+                         "result (users=None); run simulate(funnel, users=1000, seed=1)")
+    cohort = result.cohort
+    n = len(result.table)
+    users = len(cohort)
+    steps = np.arange(n + 1)
+    completed = cohort["steps_completed"].to_numpy()
+    reasons = cohort["left_because"].to_numpy()
+    counts = {reason: np.bincount(completed[reasons == reason], minlength=n + 1)[: n + 1] / users
+              for reason in ("drifted away", "declined", "completed")}
+
+    ax = _new_axes(ax, (7.0, 4.0))
+    ax.bar(steps, counts["drifted away"], width=0.7, color=PALETTE["drifted"], label="drifted away",
+           gid="cohort-drifted")
+    ax.bar(steps, counts["declined"], width=0.7, bottom=counts["drifted away"], color=PALETTE["declined"],
+           hatch=_HATCH, edgecolor=_DECLINED_HATCH_COLOUR, linewidth=0.0, label="declined (said no)",
+           gid="cohort-declined")
+    ax.bar(steps, counts["completed"], width=0.7, bottom=counts["drifted away"] + counts["declined"],
+           color=PALETTE["converted"], label="completed every step", gid="cohort-completed")
+    total = counts["drifted away"] + counts["declined"] + counts["completed"]
+    for k in steps:
+        ax.text(k, total[k], _pct(float(total[k])), ha="center", va="bottom", fontsize=_SMALL,
+                color=PALETTE["text"])
+
+    ax.set_xticks(steps)
+    ax.set_xlim(-0.6, n + 0.6)
+    ax.set_ylim(0.0, max(0.1, float(total.max())) * 1.15)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(labelsize=_FONT)
+    ax.set_xlabel(f"steps completed (of {n})", fontsize=_FONT)
+    ax.set_ylabel("share of the simulated people (%)", fontsize=_FONT)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+    rows = _legend_above(ax, list(ax.containers), ncols=3)
+    if title is None:
+        title = (f"{_funnel_name(result)}: {users:,} simulated people, "
+                 f"{_pct(result.conversion)} completed all {n} step{'s' if n != 1 else ''}")
+    _title(ax, title, rows)
+    if note:
+        add_model_note(ax, _how(result))
+    return ax
