@@ -8,9 +8,11 @@ True
 
 from funnel_lib.audience import AUDIENCES, Audience
 from funnel_lib.catalog import ASK_CATALOG, CatalogEntry, catalog_frame
+from funnel_lib.framework import Finding, Report, check
 from funnel_lib.model import Funnel, Step
 from funnel_lib.simulate import ModelParams, SimulationResult, big_ask_baseline, compare, simulate
 from funnel_lib.stages import Stage
+from funnel_lib.thresholds import Thresholds
 
 __version__ = "0.1.0"
 
@@ -19,14 +21,18 @@ __all__ = [
     "AUDIENCES",
     "Audience",
     "CatalogEntry",
+    "Finding",
     "Funnel",
     "ModelParams",
+    "Report",
     "SimulationResult",
     "Stage",
     "Step",
+    "Thresholds",
     "__version__",
     "big_ask_baseline",
     "catalog_frame",
+    "check",
     "compare",
     "simulate",
 ]
