@@ -38,7 +38,8 @@ from funnel_lib.simulate import ModelParams, simulate
 __all__ = [
     "Calibration", "calibrate", "freedman_fraser_1966", "dillard_1984", "chartrand_1999",
     "vendor_claims", "sources", "best_case_params", "FREEDMAN_FRASER_1966", "DILLARD_1984_R",
-    "fitd_rate_for_effect_size",
+    "fitd_rate_for_effect_size", "DILLARD_1984", "CHARTRAND_1999", "SMALL_SIMILAR_ASK", "PERFORMANCE_ASK",
+    "AGREE_ONLY_ASK", "FAMILIARIZATION_ASK", "FAMILIARIZATION_TRUST",
 ]
 
 FREEDMAN_FRASER_1966 = (
