@@ -397,7 +397,7 @@ def _too_many_trivial(ctx: _Context) -> Emit:
     trivial = [i for i in ctx.before_conversion() if ctx.asks[i] < ctx.t.trivial_ask]
     if len(trivial) > ctx.t.max_trivial_steps:
         yield None, (f"{len(trivial)} steps ask for less than {_n(ctx.t.trivial_ask)} ({_names(ctx, trivial)}), "
-                     f"more than the {ctx.t.max_trivial_steps} a funnel needs. Clicks that do not move people "
+                     f"more than the {ctx.t.max_trivial_steps} allowed. Clicks that do not move people "
                      "forward make the journey long and tiring: keep one light entry and fold the rest into "
                      "steps that give value or raise the commitment a little.")
 
@@ -515,7 +515,8 @@ def _no_early_value(ctx: _Context) -> Emit:
     best = max(ctx.values[i] for i in first)
     if best < ctx.t.min_early_value:
         i = first[1] if len(first) > 1 else first[0]
-        yield i, (f"None of the first {_plural(len(first), 'step')} gives much back (the most is {_n(best)}; "
+        opening = "The first step gives" if len(first) == 1 else f"None of the first {len(first)} steps gives"
+        yield i, (f"{opening} much back (the most is {_n(best)}; "
                   f"at least {_n(ctx.t.min_early_value)} expected). Right after the first contact people "
                   f"should get something useful: an insight, a personal result, a handy tool. Make "
                   f'"{ctx.steps[i].name}" deliver a quick, concrete win.')
