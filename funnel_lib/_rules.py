@@ -68,7 +68,7 @@ from funnel_lib.thresholds import Thresholds
 
 __all__ = [
     "PRINCIPLES", "MISTAKES", "LESSONS", "LESSON_TITLES", "SEVERITIES",
-    "Finding", "Rule", "RULES", "rules_frame", "lesson_reference",
+    "Finding", "Rule", "RULES", "rules_frame", "lesson_reference", "fit_flags",
 ]
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -607,6 +607,40 @@ def _no_proof_before_big_ask(ctx: _Context) -> Emit:
 # ---------------------------------------------------------------------------------------------
 # MC5xx - fit with the audience (uses the teaching model)
 # ---------------------------------------------------------------------------------------------
+def fit_flags(asks: Sequence[float], readiness: Sequence[float], conversion: Sequence[bool],
+              thresholds: Thresholds) -> list[str | None]:
+    """Per step, how its ask fits the people arriving: "resistance", "stagnation" or None.
+
+    The one definition behind the rules MC501-MC503 and the ladder chart: a step before the
+    conversion meets *resistance* when it asks more than ``resistance_gap`` above the predicted
+    readiness (the conversion: more than ``readiness_gap``); ``stagnation_run`` or more steps in a
+    row before the conversion that ask more than ``stagnation_gap`` below it cause *stagnation*.
+
+    >>> from funnel_lib.thresholds import Thresholds
+    >>> fit_flags([1, 1, 9], [5.5, 5.8, 5.0], [False, False, True], Thresholds())
+    ['stagnation', 'stagnation', 'resistance']
+    """
+    n = len(asks)
+    flags: list[str | None] = [None] * n
+    known = [not math.isnan(float(r)) for r in readiness]
+    small = [i for i in range(n) if known[i] and not conversion[i]
+             and readiness[i] - asks[i] > thresholds.stagnation_gap]
+    for run in _runs(small):
+        if len(run) >= thresholds.stagnation_run:
+            for i in run:
+                flags[i] = "stagnation"
+    for i in range(n):
+        limit = thresholds.readiness_gap if conversion[i] else thresholds.resistance_gap
+        if known[i] and asks[i] - readiness[i] > limit:
+            flags[i] = "resistance"
+    return flags
+
+
+def _flags(ctx: _Context) -> list[str | None]:
+    assert ctx.readiness is not None
+    return fit_flags(ctx.asks, ctx.readiness, [ctx.is_conversion(i) for i in range(ctx.n)], ctx.t)
+
+
 @_rule("MC501", "warning", "step6_intent",
        "stagnation_run+ steps in a row ask over stagnation_gap below predicted readiness",
        ("stagnation_gap", "stagnation_run"), uses_model=True)
@@ -614,16 +648,14 @@ def _stagnation(ctx: _Context) -> Emit:
     if ctx.readiness is None:
         return
     r = ctx.readiness
-    small = [i for i in ctx.before_conversion()
-             if not math.isnan(r[i]) and r[i] - ctx.asks[i] > ctx.t.stagnation_gap]
-    for run in _runs(small):
-        if len(run) >= ctx.t.stagnation_run:
-            asks = ", ".join(_n(ctx.asks[i]) for i in run)
-            ready = ", ".join(f"{r[i]:.1f}" for i in run)
-            yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) ask for far less than a "
-                           f"{ctx.audience} audience is ready for by then (asks {asks}; predicted readiness "
-                           f"{ready}; gaps above {_n(ctx.t.stagnation_gap)}). Steps that are too small bore "
-                           "people and they drift away: drop some, or ask for a little more.")
+    flags = _flags(ctx)
+    for run in _runs([i for i in range(ctx.n) if flags[i] == "stagnation"]):
+        asks = ", ".join(_n(ctx.asks[i]) for i in run)
+        ready = ", ".join(f"{r[i]:.1f}" for i in run)
+        yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) ask for far less than a "
+                       f"{ctx.audience} audience is ready for by then (asks {asks}; predicted readiness "
+                       f"{ready}; gaps above {_n(ctx.t.stagnation_gap)}). Steps that are too small bore "
+                       "people and they drift away: drop some, or ask for a little more.")
 
 
 @_rule("MC502", "warning", "step6_intent",
@@ -632,9 +664,10 @@ def _stagnation(ctx: _Context) -> Emit:
 def _resistance(ctx: _Context) -> Emit:
     if ctx.readiness is None:
         return
+    flags = _flags(ctx)
     for i in ctx.before_conversion():
-        r = ctx.readiness[i]
-        if not math.isnan(r) and ctx.asks[i] - r > ctx.t.resistance_gap:
+        if flags[i] == "resistance":
+            r = ctx.readiness[i]
             yield i, (f"{ctx.ref(i)} asks for {_n(ctx.asks[i])}, while the people reaching it are predicted to be "
                       f"ready for about {r:.1f} (a {ctx.audience} audience): more than {_n(ctx.t.resistance_gap)} "
                       "above, so expect resistance. Put a smaller step before it, or make it smaller.")
@@ -648,7 +681,7 @@ def _not_ready(ctx: _Context) -> Emit:
         return
     last = ctx.n - 1
     r = ctx.readiness[last]
-    if ctx.is_conversion(last) and not math.isnan(r) and ctx.asks[last] - r > ctx.t.readiness_gap:
+    if ctx.is_conversion(last) and _flags(ctx)[last] == "resistance":
         yield last, (f"The conversion, {ctx.ref(last, 'step')}, asks for {_n(ctx.asks[last])}, but the {ctx.audience} "
                      f"audience reaching it is predicted to be ready for only about {r:.1f} "
                      f"({ctx.asks[last] - r:.1f} short; at most {_n(ctx.t.readiness_gap)} is fine). They are not "

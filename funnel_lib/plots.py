@@ -44,9 +44,11 @@ from matplotlib.patches import Patch
 from matplotlib.text import Annotation
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from funnel_lib._rules import fit_flags
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.model import Funnel
 from funnel_lib.simulate import DEFAULT_PARAMS, ModelParams, SimulationResult, simulate
+from funnel_lib.thresholds import Thresholds
 from funnel_lib.stages import Stage
 
 __all__ = [
@@ -369,16 +371,18 @@ def _tick_labels(table: Any, rotate: bool) -> list[str]:
 
 def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
                 audience: str | Audience | None = None, title: str | None = None,
-                params: ModelParams | None = None, note: bool = True) -> Axes:
+                params: ModelParams | None = None, note: bool = True,
+                thresholds: Thresholds | None = None) -> Axes:
     """Draw each step's ask (bars) against the mean readiness of the people arriving (line).
 
-    The grey band shows the asks that fit the people arriving, by the model's own margins
-    (``params``, default :data:`~funnel_lib.simulate.DEFAULT_PARAMS`). A step is shaded and
-    labelled *resistance* when its ask is above the band (ask > readiness + trust boost +
-    ``resistance_margin``: people say no) and *stagnation* when it is below the band
-    (ask < readiness - value offset - ``stagnation_margin``: people get bored and drift
-    away). Tick labels give the step number, name and stage. Readiness is in ask points and
-    can pass 10 after many yeses: the model does not cap it.
+    The grey band shows the asks that fit the people arriving, by the checker's thresholds
+    (``thresholds``, default :class:`~funnel_lib.thresholds.Thresholds`): from ``stagnation_gap``
+    below readiness to ``resistance_gap`` above it. Steps are shaded and labelled exactly where
+    :func:`funnel_lib.check` warns (rules MC501-MC503, via :func:`funnel_lib._rules.fit_flags`):
+    *resistance* when an ask is far above readiness (people say no) and *stagnation* for a run of
+    asks far below it (people get bored and drift away). Tick labels give the step number, name
+    and stage. Readiness is in ask points and can pass 10 after many yeses: the model does not
+    cap it.
 
     ``result_or_funnel`` and ``audience`` work as in :func:`plot_funnel`; a Funnel is
     simulated with ``params``, and a result's flags use ``params`` too.
@@ -397,19 +401,22 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     note = _check_note(note)
     params = _check_params(params)
     result = _as_result(result_or_funnel, audience, "result_or_funnel", params, params_for_results=True)
-    p = DEFAULT_PARAMS if params is None else params
+    if thresholds is None:
+        thresholds = Thresholds()
+    elif not isinstance(thresholds, Thresholds):
+        raise TypeError(f"thresholds must be a Thresholds or None, got {thresholds!r} ({type(thresholds).__name__})")
     table = result.table
     n = len(table)
     x = table["step"].to_numpy(dtype=float)
     ask = table["ask"].to_numpy(dtype=float)
-    value = np.array([s.value for s in result.funnel.steps], dtype=float)
-    trust = np.array([s.trust for s in result.funnel.steps], dtype=float)
     readiness = table["readiness"].to_numpy(dtype=float)
     known = ~np.isnan(readiness)  # a cohort step that nobody reached has no readiness
-    high = readiness + p.trust_boost * trust + p.resistance_margin  # the model's resistance threshold
-    low = readiness - p.value_against_boredom * value - p.stagnation_margin  # its stagnation threshold
-    too_big = known & (ask > np.where(known, high, np.inf))
-    too_small = known & (ask < np.where(known, low, -np.inf))
+    conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
+    flags = fit_flags(ask.tolist(), readiness.tolist(), conversion, thresholds)
+    high = readiness + np.where(conversion, thresholds.readiness_gap, thresholds.resistance_gap)
+    low = readiness - thresholds.stagnation_gap
+    too_big = np.array([f == "resistance" for f in flags])
+    too_small = np.array([f == "stagnation" for f in flags])
 
     rotate = n > 6
     ax = _new_axes(ax, (max(7.5, min(11.0, 1.5 + 0.75 * n)), 4.6 if rotate else 4.3))

@@ -201,9 +201,28 @@ def test_ladder_flags_resistance_and_stagnation():
     assert not [t for t in ax.texts if t.get_gid() == "ladder-flag"]
     assert len(ax.get_legend().get_texts()) == 3
 
-    # the margins are the model's: a huge resistance margin removes the flag
-    ax = plot_ladder(simulate(jump), params=ModelParams(resistance_margin=10))
+    # the margins are the checker's: a huge readiness gap removes the flag, as it removes MC503
+    from funnel_lib import Thresholds, check
+    loose = Thresholds(readiness_gap=10)
+    ax = plot_ladder(simulate(jump), thresholds=loose)
     assert not [t for t in ax.texts if t.get_gid() == "ladder-flag"]
+    assert "MC503" not in check(jump, loose).codes and "MC503" in check(jump).codes
+    with pytest.raises(TypeError, match="thresholds must be a Thresholds or None"):
+        plot_ladder(jump, thresholds={"readiness_gap": 10})
+
+
+def test_ladder_flags_match_the_checker():
+    from funnel_lib import check
+    from funnel_lib.examples import EXAMPLES, get_example
+    for name in EXAMPLES:
+        funnel = get_example(name)
+        for audience in ("cold", "hot"):
+            ax = plot_ladder(funnel, audience=audience)
+            shaded = {p.get_gid() for p in ax.patches if p.get_gid() in {"ladder-resistance", "ladder-stagnation"}}
+            codes = check(funnel, audience=audience).codes
+            assert ("ladder-stagnation" in shaded) == ("MC501" in codes), (name, audience)
+            assert ("ladder-resistance" in shaded) == bool({"MC502", "MC503"} & set(codes)), (name, audience)
+            plt.close("all")
 
 
 def test_ladder_twelve_steps_and_unreached_steps(twelve_steps):
