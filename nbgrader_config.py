@@ -27,3 +27,12 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Learners may run the exercises in any order; keep the checksums strict.
 c.ClearOutput.enabled = True
+
+# nbgrader runs the `alembic` command (installed beside Python) when it creates a gradebook;
+# make sure the interpreter's own bin/ folder is on PATH even when .venv is not activated.
+import os  # noqa: E402
+import sys  # noqa: E402
+
+_BIN = os.path.dirname(sys.executable)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
