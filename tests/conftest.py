@@ -28,3 +28,202 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         write(f"  {name:<44}{seconds:>7.1f} s{flag}")
     total = sum(timings.values())
     write(f"  {'total':<44}{total:>7.1f} s{'' if total <= TOTAL_BUDGET_S else '  OVER BUDGET'}")
+
+
+# --- servers and a browser, for the real-browser tests (tests/test_browser.py) and benchmarks --------
+# Servers start on free loopback ports in their own process group, are waited for (bounded), and are
+# always stopped (the whole group) when their fixture ends. Chromium is Debian's /usr/bin/chromium:
+# Playwright cannot download browsers here.
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = "Chromium not found at /usr/bin/chromium; install it with: sudo apt-get install -y chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SERVER_START_TIMEOUT_S = 60.0
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A server process started by :func:`start_server`: its base URL, log file and process."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines the server wrote (for failure messages)."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Stop the server's whole process group: SIGTERM, then SIGKILL after 10 s."""
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
+            self.process.wait(timeout=10)
+
+
+def start_server(name: str, argv: Sequence[str], url: str, *, cwd: Path, log: Path, probe: str = "",
+                 env: dict[str, str] | None = None, timeout: float = SERVER_START_TIMEOUT_S) -> Server:
+    """Start ``argv`` in its own process group and wait until ``url + probe`` answers HTTP (any status)."""
+    handle = open(log, "wb")  # noqa: SIM115 - the child owns it; closed below
+    try:
+        process = subprocess.Popen(list(argv), cwd=cwd, stdout=handle, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+                                   start_new_session=True)
+    finally:
+        handle.close()
+    server = Server(name, url, process, log)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode} before answering:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(url + probe, timeout=5):
+                return server
+        except urllib.error.HTTPError:
+            return server  # it answers (e.g. 403 without a token): it is up
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.25)
+
+
+def jupyter_env(base: Path) -> dict[str, str]:
+    """Environment that keeps Jupyter's runtime files and settings inside ``base``."""
+    for sub in ("runtime", "config", "data"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    return {"JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTER_CONFIG_DIR": str(base / "config"),
+            "JUPYTER_PLATFORM_DIRS": "1", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "module://ipympl.backend_nbagg"}
+
+
+def start_voila(notebook: Path, base: Path, port: int | None = None) -> Server:
+    """Serve ``notebook`` with Voila (code hidden) on 127.0.0.1 and wait until it answers."""
+    port = port or free_port()
+    argv = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
+            "--show_tracebacks=False"]
+    # probe a static file: asking for "/" would already run the notebook in a kernel
+    return start_server("voila", argv, f"http://127.0.0.1:{port}/", cwd=notebook.parent, log=base / "voila.log",
+                        probe="voila/static/favicon.ico", env=jupyter_env(base))
+
+
+LAB_SETTINGS = {
+    # render every cell, not only those on screen, so that a test can find a widget after "Run All"
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # no question about fetching news, and no update check: the test machine is offline
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+}
+
+
+def start_lab(root: Path, base: Path, port: int | None = None) -> Server:
+    """Start JupyterLab on ``root`` with a random token, offline settings, and wait until it answers."""
+    port = port or free_port()
+    for name, values in LAB_SETTINGS.items():
+        target = base / "settings" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    token = os.urandom(16).hex()
+    argv = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly", f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            f"--LabApp.user_settings_dir={base / 'settings'}"]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        argv.append("--allow-root")
+    server = start_server("jupyterlab", argv, f"http://127.0.0.1:{port}/", cwd=root, log=base / "lab.log",
+                          probe="api", env=jupyter_env(base))
+    server.extra["token"] = token
+    return server
+
+
+def chromium_or_skip() -> str:
+    """Chromium's path; skip the test without it, but fail in CI (CI=true), where it must be installed."""
+    if CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK):
+        return str(CHROMIUM)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM_MISSING} (CI=true: .ci/run installs it, so the browser tests must run)")
+    pytest.skip(CHROMIUM_MISSING)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """A headless Debian Chromium driven by Playwright (fresh profile), closed after the test module.
+
+    Module scope, not session: no browser or server outlives the tests that use it (other tests
+    check that the test process has no stray child processes)."""
+    executable = chromium_or_skip()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def voila_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The workshop demo notebook served by Voila, stopped after the test module."""
+    chromium_or_skip()
+    base = tmp_path_factory.mktemp("voila")
+    server = start_voila(ROOT / "notebooks" / "workshop_demo.ipynb", base)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lab_server(tmp_path: Path) -> Iterator[Server]:
+    """JupyterLab on a temporary folder holding a copy of the workshop notebook; stopped afterwards."""
+    chromium_or_skip()
+    root = tmp_path / "lab"
+    root.mkdir()
+    shutil.copy(ROOT / "notebooks" / "workshop_demo.ipynb", root / "builder.ipynb")
+    server = start_lab(root, tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()

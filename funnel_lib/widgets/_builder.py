@@ -1,0 +1,934 @@
+"""The funnel builder: edit a funnel with widgets and watch the model, the chart and the checker react."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections import OrderedDict
+from typing import Any
+
+import ipywidgets as widgets
+
+from funnel_lib.audience import Audience, resolve_audience
+from funnel_lib.catalog import ASK_CATALOG
+from funnel_lib.examples import EXAMPLES
+from funnel_lib.framework import Report, check
+from funnel_lib.model import Funnel, Step
+from funnel_lib.simulate import SimulationResult, big_ask_baseline, simulate
+from funnel_lib.stages import Stage
+from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart
+from funnel_lib.widgets._common import (
+    audience_picker,
+    close_tree,
+    describe,
+    esc,
+    example_label,
+    guarded,
+    pct,
+    resolve_funnel,
+    style_widget,
+)
+
+__all__ = ["FunnelBuilder", "StepRow", "starter_funnel"]
+
+_UNDO_DEPTH = 30
+_BASELINE_CACHE = 64
+_SLIDER_STYLE = {"description_width": "90px"}
+_FIELD_STYLE = {"description_width": "46px"}
+_INSERT_CHOICES = (("before the last step", "before_last"), ("at the end", "end"))
+_EXPORT_CHOICES = (("Hide", "hide"), ("Python", "python"), ("JSON", "json"))
+
+
+def starter_funnel() -> Funnel:
+    """The design a new builder starts with: a clip, a quiz and a purchase.
+
+    >>> [s.name for s in starter_funnel()]
+    ['Watch a 10-second clip', 'Take a 3-question quiz', 'Buy the product']
+    """
+    return Funnel([Step.from_catalog("watch_clip"), Step.from_catalog("quiz"), Step.from_catalog("buy")],
+                  name="My funnel")
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _step_code(step: Step) -> str:
+    """Python source that rebuilds ``step`` exactly (from the catalogue when it came from there)."""
+    if step.action is not None:
+        base = Step.from_catalog(step.action)
+        parts = [repr(step.action)]
+        for field in ("name", "stage", "ask", "value", "trust", "description"):
+            mine, theirs = getattr(step, field), getattr(base, field)
+            if mine != theirs:
+                shown = repr(mine.value) if field == "stage" else (
+                    _num(mine) if field in ("ask", "value", "trust") else repr(mine))
+                parts.append(f"{field}={shown}")
+        return f"Step.from_catalog({', '.join(parts)})"
+    parts = [repr(step.name), repr(step.stage.value), f"ask={_num(step.ask)}", f"value={_num(step.value)}",
+             f"trust={_num(step.trust)}"]
+    if step.description:
+        parts.append(f"description={step.description!r}")
+    return f"Step({', '.join(parts)})"
+
+
+def funnel_code(funnel: Funnel, variable: str = "funnel") -> str:
+    """Python source that rebuilds ``funnel`` exactly.
+
+    >>> code = funnel_code(starter_funnel())
+    >>> print(code.splitlines()[4])
+            Step.from_catalog('watch_clip'),
+    >>> namespace = {}
+    >>> exec(code, namespace)
+    >>> namespace["funnel"] == starter_funnel()
+    True
+    """
+    lines = ["from funnel_lib import Funnel, Step", "", f"{variable} = Funnel(", "    ["]
+    lines += [f"        {_step_code(step)}," for step in funnel.steps]
+    lines += ["    ],", f"    name={funnel.name!r},", ")", ""]
+    return "\n".join(lines)
+
+
+class StepRow:
+    """The controls of one position in the builder: name, stage, ask / value / trust, up, down, remove.
+
+    Rows are positional: row ``i`` always shows step ``i`` of the funnel. Moving or removing a
+    step re-fills the rows' values instead of re-creating widgets, so every control stays
+    wired (one observer each) and keeps keyboard focus where the user expects it.
+
+    >>> b = FunnelBuilder(chart="image")
+    >>> row = b.rows[1]
+    >>> row.name.value, row.ask.description, "funnel-step" in row.box._dom_classes
+    ('Take a 3-question quiz', 'Ask (0–10)', True)
+    >>> b.close(); row.closed
+    True
+    """
+
+    def __init__(self, builder: FunnelBuilder, position: int) -> None:
+        self.position = position
+        self.number = widgets.HTML(layout=widgets.Layout(width="34px"))
+        self.number.add_class("funnel-step-number")
+        self.name = widgets.Text(description="Name", continuous_update=False, description_allow_html=False,
+                                 placeholder="What the step asks people to do", style=_FIELD_STYLE,
+                                 layout=widgets.Layout(width="228px"))
+        self.name.add_class("funnel-name")
+        self.stage = widgets.Dropdown(options=[(s.label, s.value) for s in Stage], description="Stage",
+                                      description_allow_html=False, style=_FIELD_STYLE,
+                                      layout=widgets.Layout(width="262px"))
+        self.stage.add_class("funnel-stage")
+        self.ask = self._slider("Ask (0–10)", "funnel-ask")
+        self.value = self._slider("Value (0–10)", "funnel-value")
+        self.trust = self._slider("Trust (0–10)", "funnel-trust")
+        self.up = widgets.Button(description="Up", icon="arrow-up", layout=widgets.Layout(width="72px"))
+        self.up.add_class("funnel-up")
+        self.down = widgets.Button(description="Down", icon="arrow-down", layout=widgets.Layout(width="84px"))
+        self.down.add_class("funnel-down")
+        self.remove = widgets.Button(description="Remove", icon="trash", layout=widgets.Layout(width="100px"))
+        self.remove.add_class("funnel-remove")
+
+        left = widgets.VBox([widgets.HBox([self.number, self.name]), self.stage,
+                             widgets.HBox([self.up, self.down, self.remove],
+                                          layout=widgets.Layout(margin="2px 0 0 0"))],
+                            layout=widgets.Layout(width="272px"))
+        right = widgets.VBox([self.ask, self.value, self.trust], layout=widgets.Layout(width="294px"))
+        self.box = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
+        self.box.add_class("funnel-step")
+
+        self._observed: list[tuple[widgets.Widget, Any]] = []
+        for control, field in ((self.name, "name"), (self.stage, "stage"), (self.ask, "ask"),
+                               (self.value, "value"), (self.trust, "trust")):
+            handler = functools.partial(builder._on_field, self, field)
+            control.observe(handler, names="value")
+            self._observed.append((control, handler))
+        self._clicks: list[tuple[widgets.Button, Any]] = []
+        for button, handler in ((self.up, functools.partial(builder._on_move, self, -1)),
+                                (self.down, functools.partial(builder._on_move, self, +1)),
+                                (self.remove, functools.partial(builder._on_remove, self))):
+            button.on_click(handler)
+            self._clicks.append((button, handler))
+        self.closed = False
+
+    @staticmethod
+    def _slider(label: str, css: str) -> widgets.FloatSlider:
+        slider = widgets.FloatSlider(min=0.0, max=10.0, step=0.5, description=label, readout_format=".1f",
+                                     continuous_update=True, description_allow_html=False, style=_SLIDER_STYLE,
+                                     layout=widgets.Layout(width="290px"))
+        slider.add_class(css)
+        return slider
+
+    @property
+    def controls(self) -> tuple[widgets.Widget, ...]:
+        """Every control of the row (for tests and keyboard checks).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> [c.description for c in b.rows[0].controls]
+        ['Name', 'Stage', 'Ask (0–10)', 'Value (0–10)', 'Trust (0–10)', 'Up', 'Down', 'Remove']
+        >>> b.close()
+        """
+        return (self.name, self.stage, self.ask, self.value, self.trust, self.up, self.down, self.remove)
+
+    def show(self, step: Step, position: int, count: int) -> None:
+        """Fill the row with ``step`` at ``position`` of ``count`` (the caller suppresses callbacks).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.rows[0].up.disabled, b.rows[0].down.tooltip
+        (True, 'Move step 1 down (later in the funnel)')
+        >>> b.close()
+        """
+        self.position = position
+        n = position + 1
+        self.number.value = f"<span aria-hidden='true'>{n}.</span>"
+        for control, value in ((self.name, step.name), (self.stage, step.stage.value), (self.ask, step.ask),
+                               (self.value, step.value), (self.trust, step.trust)):
+            if control.value != value:
+                control.value = value
+        tips = {
+            self.name: f"Name of step {n}: what people are asked to do",
+            self.stage: f"Stage of step {n}: Entry, Engagement, Progression, Reinforcement or Conversion",
+            self.ask: f"Ask of step {n}: how big the request is (0 nothing, 1 a glance, 10 a large purchase)",
+            self.value: f"Value of step {n}: what people get back at this step (0 nothing to 10 a lot)",
+            self.trust: f"Trust of step {n}: how strong the proof and reassurance shown are (0 to 10)",
+            self.up: f"Move step {n} up (earlier in the funnel)",
+            self.down: f"Move step {n} down (later in the funnel)",
+            self.remove: f"Remove step {n} from the funnel",
+        }
+        for control, tip in tips.items():
+            if control.tooltip != tip:
+                control.tooltip = tip
+        self.up.disabled = position == 0
+        self.down.disabled = position == count - 1
+
+    def close(self) -> None:
+        """Detach every observer and close every widget of the row.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> last = b.rows[-1]; _ = b.remove_step(0)
+        >>> last.closed, last.ask.comm is None
+        (True, True)
+        >>> b.close()
+        """
+        if self.closed:
+            return
+        self.closed = True
+        for control, handler in self._observed:
+            control.unobserve(handler, names="value")
+        for button, handler in self._clicks:
+            button.on_click(handler, remove=True)
+        self._observed.clear()
+        self._clicks.clear()
+        close_tree(self.box)
+
+
+class FunnelBuilder(widgets.VBox):
+    """An interactive funnel builder for JupyterLab and Voila: edit steps, see the model react live.
+
+    ``funnel`` is a :class:`~funnel_lib.model.Funnel`, the name of an example in
+    :mod:`funnel_lib.examples`, or ``None`` for a small starter design; ``audience`` is
+    ``"cold"``, ``"warm"``, ``"hot"`` or an :class:`~funnel_lib.audience.Audience`. ``chart``
+    picks how the chart is shown (``"auto"``, ``"ipympl"`` or ``"image"``).
+
+    On every change the builder simulates the design and the "one big ask" baseline for the
+    audience (:func:`~funnel_lib.simulate.simulate`, :func:`~funnel_lib.simulate.big_ask_baseline`),
+    checks it (:func:`~funnel_lib.framework.check`), moves the chart's artists and refreshes
+    the readout and the findings. A callback never raises into the page: mistakes get a
+    friendly message (CSS class ``funnel-message``), unexpected errors a short one
+    (``funnel-error``) and a log record on the ``funnel_lib.widgets`` logger.
+
+    The parts carry stable CSS classes: ``funnel-builder``, ``funnel-step`` (one per step),
+    ``funnel-name``, ``funnel-stage``, ``funnel-ask``, ``funnel-value``, ``funnel-trust``,
+    ``funnel-up``, ``funnel-down``, ``funnel-remove``, ``funnel-add``, ``funnel-audience``,
+    ``funnel-preset``, ``funnel-reset``, ``funnel-undo``, ``funnel-conversion``,
+    ``funnel-baseline``, ``funnel-lift``, ``funnel-findings`` (each item ``funnel-finding``),
+    ``funnel-chart``, ``funnel-message``, ``funnel-error``, ``funnel-export``.
+
+    >>> from funnel_lib.examples import get_example
+    >>> b = FunnelBuilder(get_example("online_course"))
+    >>> b.funnel.name, len(b.rows)
+    ('Online course: a ladder of small yeses', 6)
+    >>> b.rows[0].ask.value = 2.0           # what a learner's slider does
+    >>> b.funnel.steps[0].ask
+    2.0
+    >>> b.conversion_html.value == b.readout()["conversion_html"]
+    True
+    >>> b.close()
+    """
+
+    def __init__(self, funnel: Funnel | str | None = None, audience: str | Audience = "cold", *,
+                 chart: str = "auto") -> None:
+        start = starter_funnel() if funnel is None else resolve_funnel(funnel)
+        if len(start) > MAX_STEPS:
+            raise ValueError(f"funnel must have at most {MAX_STEPS} steps for the builder, got {len(start)}")
+        who = resolve_audience(audience)
+        super().__init__()
+        self.add_class("funnel-builder")
+        self._funnel = start.copy()
+        self._start = (start.copy(), who)
+        self._audience = who
+        self._syncing = False
+        self._undo: list[tuple[Funnel, Audience]] = []
+        self._baselines: OrderedDict[tuple[Step, Audience], SimulationResult] = OrderedDict()
+        self._result: SimulationResult | None = None
+        self._baseline: SimulationResult | None = None
+        self._report: Report | None = None
+        self.last_error: str = ""
+        self.recompute_count = 0
+        self.rows: list[StepRow] = []
+
+        self.chart = LiveFunnelChart(chart)
+        self._build_controls()
+        self._sync_rows()
+        self._recompute()
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        title = widgets.HTML("<div class='funnel-title' role='heading' aria-level='2'>Funnel builder</div>")
+        self.name_text = widgets.Text(value=self._funnel.name, description="Funnel name", continuous_update=False,
+                                      description_allow_html=False, tooltip="A name for this design",
+                                      placeholder="e.g. Online course ladder", style={"description_width": "90px"},
+                                      layout=widgets.Layout(width="380px"))
+        self.name_text.add_class("funnel-name-input")
+        self.name_text.observe(self._on_funnel_name, names="value")
+
+        self.preset_picker = widgets.Dropdown(
+            options=[("Choose an example…", "")] + [(example_label(name), name) for name in EXAMPLES],
+            value="", description="Example", description_allow_html=False,
+            tooltip="Load an example funnel from the course: good ladders and broken ones",
+            style={"description_width": "62px"}, layout=widgets.Layout(width="400px"))
+        self.preset_picker.add_class("funnel-preset")
+        self.preset_picker.observe(self._on_preset, names="value")
+        self.reset_button = widgets.Button(description="Reset", icon="refresh",
+                                           tooltip="Go back to the design this builder started with",
+                                           layout=widgets.Layout(width="90px"))
+        self.reset_button.add_class("funnel-reset")
+        self.reset_button.on_click(self._on_reset)
+        self.undo_button = widgets.Button(description="Undo", icon="undo", disabled=True,
+                                          tooltip="Undo the last add, remove, move, example or reset",
+                                          layout=widgets.Layout(width="90px"))
+        self.undo_button.add_class("funnel-undo")
+        self.undo_button.on_click(self._on_undo)
+        self.audience_picker = audience_picker(self._audience)
+        self.audience_picker.observe(self._on_audience, names="value")
+
+        self.conversion_html = widgets.HTML()
+        self.conversion_html.add_class("funnel-conversion")
+        self.baseline_html = widgets.HTML()
+        self.baseline_html.add_class("funnel-baseline")
+        self.lift_html = widgets.HTML()
+        self.lift_html.add_class("funnel-lift")
+        readout = widgets.HBox([self.conversion_html, self.baseline_html, self.lift_html],
+                               layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start",
+                                                     justify_content="flex-start"))
+        readout.add_class("funnel-readout")
+        for part in readout.children:
+            part.layout.margin = "0 28px 0 0"
+
+        self.message_html = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.message_html.add_class("funnel-message")
+        self.error_html = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.error_html.add_class("funnel-error")
+
+        self.steps_box = widgets.VBox()
+        self.steps_box.add_class("funnel-steps")
+        self.new_step_picker = widgets.Dropdown(
+            options=[("Blank step", "")] + [
+                (f"{e.label} (ask {e.ask:g}, {e.stage.label})", key)
+                for key, e in sorted(ASK_CATALOG.items(), key=lambda item: (item[1].ask, item[1].label))],
+            value="", description="New step", description_allow_html=False,
+            tooltip="What the new step is: blank, or a common action from the catalogue with its usual sizes",
+            style={"description_width": "70px"}, layout=widgets.Layout(width="390px"))
+        self.new_step_picker.add_class("funnel-new-step")
+        self.insert_picker = widgets.Dropdown(options=list(_INSERT_CHOICES), value="before_last",
+                                              description="Insert", description_allow_html=False,
+                                              tooltip="Where the new step goes",
+                                              style={"description_width": "46px"},
+                                              layout=widgets.Layout(width="240px"))
+        self.insert_picker.add_class("funnel-insert")
+        self.add_button = widgets.Button(description="Add step", icon="plus", button_style="primary",
+                                         tooltip="Add the chosen step to the funnel",
+                                         layout=widgets.Layout(width="110px"))
+        self.add_button.add_class("funnel-add")
+        self.add_button.on_click(self._on_add)
+        add_bar = widgets.HBox([self.new_step_picker, self.insert_picker, self.add_button],
+                               layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        add_bar.add_class("funnel-add-bar")
+        left = widgets.VBox([widgets.HTML("<b>Steps</b> <span class='funnel-hint'>(first step on top; "
+                                          "sizes on a 0–10 scale; arrow keys move a focused slider)</span>"),
+                             self.steps_box, add_bar],
+                            layout=widgets.Layout(width="584px", margin="0 12px 0 0"))
+        left.add_class("funnel-editor")
+
+        self.findings_html = widgets.HTML(layout=widgets.Layout(max_width="640px"))
+        self.findings_html.add_class("funnel-findings")
+        right = widgets.VBox([self.chart.widget, self.findings_html], layout=widgets.Layout(width="644px"))
+        right.add_class("funnel-results")
+        main = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+
+        self.export_picker = widgets.ToggleButtons(
+            options=list(_EXPORT_CHOICES), value="hide", description="Export", description_allow_html=False,
+            tooltips=["Hide the export", "Show Python code that rebuilds this funnel",
+                      "Show the funnel as JSON (Funnel.from_json reads it)"],
+            tooltip="Show the design as Python code or JSON to copy", style={"description_width": "70px",
+                                                                           "button_width": "80px"},
+            layout=widgets.Layout(display="flex", flex_flow="row nowrap", align_items="center", width="auto"))
+        self.export_picker.add_class("funnel-export-picker")
+        self.export_picker.observe(self._on_export, names="value")
+        self.export_text = widgets.Textarea(description="Design", description_allow_html=False,
+                                            tooltip="Copy this text; editing it here changes nothing",
+                                            layout=widgets.Layout(width="98%", height="220px", display="none"))
+        self.export_text.add_class("funnel-export")
+
+        header = widgets.HBox([title, self.name_text], layout=widgets.Layout(flex_flow="row wrap",
+                                                                             align_items="center"))
+        header.children[0].layout.margin = "0 24px 0 0"
+        toolbar = widgets.HBox([self.audience_picker, self.preset_picker, self.reset_button, self.undo_button],
+                               layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        toolbar.add_class("funnel-toolbar")
+        self.children = [style_widget(), header, toolbar, readout, self.message_html, self.error_html, main,
+                         self.export_picker, self.export_text]
+
+    # -- public API -------------------------------------------------------------------------
+    @property
+    def funnel(self) -> Funnel:
+        """The current design (a copy: change it through the builder, or assign a new Funnel).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.funnel = "local_gym"; b.funnel.name == b.name_text.value
+        True
+        >>> b.close()
+        """
+        return self._funnel.copy()
+
+    @funnel.setter
+    def funnel(self, value: Funnel | str) -> None:
+        self.load(value)
+
+    @property
+    def audience(self) -> str:
+        """The name of the audience the design is simulated for (assign a name or an Audience).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.audience = "hot"; b.audience, b.result.audience.name
+        ('hot', 'hot')
+        >>> b.close()
+        """
+        return self._audience.name
+
+    @audience.setter
+    def audience(self, value: str | Audience) -> None:
+        who = resolve_audience(value)
+        if who not in [a for _, a in self.audience_picker.options]:
+            self.audience_picker.options = [*self.audience_picker.options, (who.name, who)]
+        self.audience_picker.value = who  # the observer recomputes
+
+    @property
+    def result(self) -> SimulationResult | None:
+        """The latest simulation of the design (``None`` while the funnel has no steps).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> 0 < b.result.conversion < 1
+        True
+        >>> b.close()
+        """
+        return self._result
+
+    @property
+    def baseline(self) -> SimulationResult | None:
+        """The latest simulation of the "one big ask" baseline (``None`` without steps).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> [s.name for s in b.baseline.funnel]
+        ['Buy the product']
+        >>> b.close()
+        """
+        return self._baseline
+
+    @property
+    def report(self) -> Report | None:
+        """The checker's latest :class:`~funnel_lib.framework.Report` (``None`` without steps).
+
+        >>> b = FunnelBuilder("one_big_ask", chart="image")
+        >>> b.report.ok
+        False
+        >>> b.close()
+        """
+        return self._report
+
+    def load(self, funnel: Funnel | str, *, audience: str | Audience | None = None) -> None:
+        """Replace the design with ``funnel`` (a Funnel or an example name); Undo brings the old one back.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.load("local_gym"); len(b.rows)
+        5
+        >>> b.close()
+        """
+        new = resolve_funnel(funnel)
+        if len(new) > MAX_STEPS:
+            raise ValueError(f"funnel must have at most {MAX_STEPS} steps for the builder, got {len(new)}")
+        who = self._audience if audience is None else resolve_audience(audience)
+        self._remember()
+        self._funnel = new
+        self._set_audience_quietly(who)
+        with self._quiet():
+            self.preset_picker.value = funnel if isinstance(funnel, str) else ""
+        self._refresh_all()
+
+    def add_step(self, step: Step | str | None = None, *, position: int | None = None) -> int:
+        """Add a step (a Step, a catalogue key, or ``None`` for a blank one); returns its position.
+
+        ``position`` defaults to the end.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.add_step("case_study", position=2)
+        2
+        >>> b.funnel.steps[2].name
+        'Read a case study'
+        >>> b.close()
+        """
+        if len(self._funnel) >= MAX_STEPS:
+            raise ValueError(f"the builder holds at most {MAX_STEPS} steps; remove one before adding another")
+        new = self._make_step(step)
+        size = len(self._funnel)
+        if position is None:
+            position = size
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= size:
+            raise ValueError(f"position must be a whole number from 0 to {size}, got {describe(position)}")
+        self._remember()
+        self._funnel.insert(position, new)
+        self._refresh_all()
+        return position
+
+    def remove_step(self, index: int) -> Step:
+        """Remove the step at ``index`` and return it.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.remove_step(0).name
+        'Watch a 10-second clip'
+        >>> b.close()
+        """
+        self._check_index(index, "index")
+        self._remember()
+        removed = self._funnel.remove(index)
+        self._refresh_all()
+        return removed
+
+    def move_step(self, index: int, to: int) -> None:
+        """Move the step at ``index`` to position ``to``.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.move_step(2, 0); b.funnel.steps[0].name
+        'Buy the product'
+        >>> b.close()
+        """
+        self._check_index(index, "index")
+        self._check_index(to, "to")
+        self._remember()
+        self._funnel.move(index, to)
+        self._refresh_all()
+
+    def update_step(self, index: int, **changes: Any) -> Step:
+        """Change fields of the step at ``index`` (name, stage, ask, value, trust, description).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.update_step(1, ask=3).ask, b.rows[1].ask.value
+        (3.0, 3.0)
+        >>> b.close()
+        """
+        self._check_index(index, "index")
+        new = self._funnel.replace(index, **changes)
+        self._refresh_all()
+        return new
+
+    def undo(self) -> bool:
+        """Undo the last add, remove, move, load or reset; returns False when there is nothing to undo.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> _ = b.remove_step(0); b.undo(), len(b.funnel)
+        (True, 3)
+        >>> b.close()
+        """
+        if not self._undo:
+            return False
+        funnel, who = self._undo.pop()
+        self._funnel = funnel
+        self.undo_button.disabled = not self._undo
+        self._set_audience_quietly(who)
+        self._refresh_all()
+        return True
+
+    def reset(self) -> None:
+        """Go back to the design and audience the builder started with (Undo can reverse it).
+
+        >>> b = FunnelBuilder("one_big_ask", chart="image")
+        >>> b.load("online_course"); b.reset(); len(b.funnel)
+        1
+        >>> b.close()
+        """
+        funnel, who = self._start
+        self._remember()
+        self._funnel = funnel.copy()
+        self._set_audience_quietly(who)
+        with self._quiet():
+            self.preset_picker.value = ""
+        self._refresh_all()
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The current design as JSON (``Funnel.from_json`` reads it back).
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> Funnel.from_json(b.to_json()) == b.funnel
+        True
+        >>> b.close()
+        """
+        return self._funnel.to_json(indent=indent)
+
+    def to_code(self, variable: str = "funnel") -> str:
+        """Python source that rebuilds the current design exactly.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> ns = {}; exec(b.to_code(), ns); ns["funnel"] == b.funnel
+        True
+        >>> b.close()
+        """
+        if not isinstance(variable, str) or not variable.isidentifier():
+            raise ValueError(f"variable must be a Python name such as 'funnel', got {describe(variable)}")
+        return funnel_code(self._funnel, variable)
+
+    def readout(self) -> dict[str, Any]:
+        """What the builder shows, as data: conversion, baseline, score, finding codes and the readout HTML.
+
+        >>> b = FunnelBuilder("one_big_ask", chart="image")
+        >>> r = b.readout(); r["steps"], r["conversion"] == r["baseline"]
+        (1, True)
+        >>> b.close()
+        """
+        result, base, report = self._result, self._baseline, self._report
+        return {
+            "steps": len(self._funnel),
+            "audience": self._audience.name,
+            "conversion": None if result is None else result.conversion,
+            "baseline": None if base is None else base.conversion,
+            "score": None if report is None else report.score,
+            "codes": [] if report is None else report.codes,
+            "conversion_html": self.conversion_html.value,
+            "baseline_html": self.baseline_html.value,
+            "findings_html": self.findings_html.value,
+            "message": self.message_html.value,
+            "error": self.error_html.value,
+        }
+
+    def close(self) -> None:
+        """Close the builder and every widget in it (rows, chart, controls).
+
+        >>> b = FunnelBuilder(chart="image"); b.close()
+        >>> b.comm is None and b.add_button.comm is None
+        True
+        """
+        for row in getattr(self, "rows", ()):
+            row.close()
+        self.rows = []
+        chart = getattr(self, "chart", None)
+        if chart is not None:
+            chart.close()
+        for child in self.children:
+            close_tree(child)
+        close_tree(self.layout)
+        super().close()
+
+    # -- internals --------------------------------------------------------------------------
+    def _check_index(self, index: Any, argument: str) -> int:
+        size = len(self._funnel)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < size:
+            allowed = f"from 0 to {size - 1}" if size else "none (the funnel has no steps)"
+            raise IndexError(f"{argument} must be a step position {allowed}, got {describe(index)}")
+        return index
+
+    def _make_step(self, step: Step | str | None) -> Step:
+        if isinstance(step, Step):
+            return step
+        if step is None or step == "":
+            used = {s.name for s in self._funnel.steps}
+            k = len(self._funnel) + 1
+            while f"New step {k}" in used:
+                k += 1
+            stage = self._funnel.steps[-1].stage if len(self._funnel) else Stage.ENTRY
+            if stage is Stage.CONVERSION:
+                stage = Stage.PROGRESSION
+            return Step(f"New step {k}", stage, ask=2.0, value=3.0, trust=2.0)
+        if isinstance(step, str):
+            return Step.from_catalog(step)
+        raise TypeError(f"step must be a Step, a catalogue key such as 'quiz', or None, got {describe(step)}")
+
+    def _remember(self) -> None:
+        self._undo.append((self._funnel.copy(), self._audience))
+        del self._undo[:-_UNDO_DEPTH]
+        self.undo_button.disabled = False
+
+    class _Quiet:
+        def __init__(self, builder: FunnelBuilder) -> None:
+            self.builder = builder
+            self.before = False
+
+        def __enter__(self) -> None:
+            self.before = self.builder._syncing
+            self.builder._syncing = True
+
+        def __exit__(self, *exc: object) -> None:
+            self.builder._syncing = self.before
+
+    def _quiet(self) -> FunnelBuilder._Quiet:
+        return FunnelBuilder._Quiet(self)
+
+    def _set_audience_quietly(self, who: Audience) -> None:
+        self._audience = who
+        with self._quiet():
+            if who not in [a for _, a in self.audience_picker.options]:
+                self.audience_picker.options = [*self.audience_picker.options, (who.name, who)]
+            self.audience_picker.value = who
+
+    def _sync_rows(self) -> None:
+        """Make one row per step and fill them (re-using rows; closing the ones no longer needed)."""
+        steps = self._funnel.steps
+        n = len(steps)
+        with self._quiet():
+            while len(self.rows) > n:
+                self.rows.pop().close()
+            while len(self.rows) < n:
+                self.rows.append(StepRow(self, len(self.rows)))
+            for i, (row, step) in enumerate(zip(self.rows, steps, strict=True)):
+                row.show(step, i, n)
+            boxes = tuple(row.box for row in self.rows)
+            if self.steps_box.children != boxes:
+                self.steps_box.children = boxes
+            if self.name_text.value != self._funnel.name:
+                self.name_text.value = self._funnel.name
+        full = n >= MAX_STEPS
+        self.add_button.disabled = full
+        self.add_button.tooltip = (f"The builder holds at most {MAX_STEPS} steps: remove one first" if full
+                                   else "Add the chosen step to the funnel")
+        self.insert_picker.disabled = n == 0
+
+    def _refresh_all(self) -> None:
+        self._sync_rows()
+        self._recompute()
+
+    def _baseline_for(self, last: Step) -> SimulationResult:
+        key = (last, self._audience)
+        cached = self._baselines.get(key)
+        if cached is None:
+            cached = simulate(big_ask_baseline(self._funnel), self._audience)
+            self._baselines[key] = cached
+            while len(self._baselines) > _BASELINE_CACHE:
+                self._baselines.popitem(last=False)
+        else:
+            self._baselines.move_to_end(key)
+        return cached
+
+    def _recompute(self) -> None:
+        """Simulate the design and its baseline, check it, update the chart, readout and findings."""
+        self.recompute_count += 1
+        self._clear_error()
+        if len(self._funnel) == 0:
+            self._result = self._baseline = self._report = None
+            self._show_message("The funnel has no steps yet. Choose a step under “New step” and press "
+                               "“Add step”, pick an example, or press Undo.")
+            self._set_html(self.conversion_html, self._big("Predicted conversion", "–", "add a step to see it"))
+            self._set_html(self.baseline_html, self._big("One big ask", "–", "needs a last step"))
+            self._set_html(self.lift_html, "")
+            self._set_html(self.findings_html, "<div class='funnel-findings-head'><b>Checker</b>: nothing to "
+                                               "check yet.</div>")
+            self.chart.show_empty("No steps yet: add one to see the funnel")
+            self._refresh_export()
+            return
+        self._show_message("")
+        result = simulate(self._funnel, self._audience)
+        base = self._baseline_for(self._funnel.steps[-1])
+        report = check(self._funnel, audience=self._audience)
+        self._result, self._baseline, self._report = result, base, report
+        self.chart.update(result, base.conversion)
+        self._update_readout(result, base, report)
+        self._update_findings(report)
+        self._refresh_export()
+
+    @staticmethod
+    def _big(label: str, number: str, hint: str) -> str:
+        return (f"<div class='funnel-label'>{esc(label)}</div><div class='funnel-big' role='status' "
+                f"aria-live='polite'>{esc(number)}</div><div class='funnel-hint'>{hint}</div>")
+
+    @staticmethod
+    def _set_html(widget: widgets.HTML, value: str) -> None:
+        if widget.value != value:
+            widget.value = value
+
+    def _update_readout(self, result: SimulationResult, base: SimulationResult, report: Report) -> None:
+        n = len(self._funnel)
+        who = esc(self._audience.name)
+        last = esc(self._funnel.steps[-1].name)
+        self._set_html(self.conversion_html, self._big(
+            "Predicted conversion", pct(result.conversion),
+            f"of a {who} audience completes all {n} step{'s' * (n != 1)}"))
+        self._set_html(self.baseline_html, self._big(
+            "One big ask", pct(base.conversion), f"if the same audience were asked only “{last}”"))
+        if n == 1:
+            lift, hint = "1×", "this design is the one big ask: add small steps before it"
+        elif base.conversion <= 0:
+            lift, hint = "∞", "the big ask alone converts nobody"
+        else:
+            ratio = result.conversion / base.conversion
+            if 0.95 <= ratio <= 1.05:
+                lift, hint = "≈ 1×", "about the same as the one big ask"
+            elif ratio > 1:
+                lift, hint = f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×", "as many buyers as the one big ask"
+            else:
+                lift, hint = f"{ratio:.2f}×", "fewer than the one big ask: the steps lose people"
+        score = (f"framework score <b class='funnel-score'>{report.score}/100</b>")
+        self._set_html(self.lift_html, self._big("Small yeses vs one big ask", lift, f"{hint}; {score}"))
+
+    def _update_findings(self, report: Report) -> None:
+        e, w, i = len(report.errors), len(report.warnings), len(report.infos)
+        head = (f"<div class='funnel-findings-head'><b>Checker</b>: score {report.score}/100 · "
+                f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}, {i} tip{'s' * (i != 1)}</div>")
+        if not report.findings:
+            body = "<p class='funnel-findings-empty'>No findings: this design follows every rule of the framework.</p>"
+        else:
+            items = []
+            names = self._funnel.steps
+            for f in report.findings:
+                if f.step is None or f.step >= len(names):
+                    where = "whole funnel"
+                else:
+                    where = f"step {f.step + 1}"
+                items.append(
+                    f"<li class='funnel-finding funnel-finding-{esc(f.severity)}' data-code='{esc(f.code)}' "
+                    f"data-step='{'' if f.step is None else f.step}'>"
+                    f"<span class='funnel-badge'>{esc(f.severity.capitalize())}</span>"
+                    f"<span class='funnel-code'>{esc(f.code)}</span><span class='funnel-where'>{where}:</span> "
+                    f"{html.escape(f.message)}</li>")
+            body = f"<ul aria-label='Checker findings'>{''.join(items)}</ul>"
+        self._set_html(self.findings_html, head + body)
+
+    def _refresh_export(self) -> None:
+        kind = self.export_picker.value
+        self.export_text.layout.display = "none" if kind == "hide" else None
+        if kind == "python":
+            text = self.to_code()
+        elif kind == "json":
+            text = self.to_json()
+        else:
+            return
+        if self.export_text.value != text:
+            self.export_text.value = text
+
+    def _show_message(self, text: str) -> None:
+        value = f"<div class='funnel-message-box' role='status'>{text}</div>" if text else ""
+        self._set_html(self.message_html, value)
+        display = None if text else "none"
+        if self.message_html.layout.display != display:
+            self.message_html.layout.display = display
+
+    def _clear_error(self) -> None:
+        if self.error_html.value:
+            self.error_html.value = ""
+            self.error_html.layout.display = "none"
+
+    def _report_error(self, action: str, exc: BaseException) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        if len(text) > 300:
+            text = text[:297] + "..."
+        self.last_error = text
+        self.error_html.value = (
+            f"<div class='funnel-error-box' role='alert'><b>Something went wrong while {esc(action)}.</b> "
+            f"{esc(text)}<br>Your last good design is kept; try again, press Undo, or Reset.</div>")
+        self.error_html.layout.display = None
+
+    # -- callbacks (each guarded: never raises into the page) --------------------------------
+    @guarded("changing a step")
+    def _on_field(self, row: StepRow, field: str, change: dict[str, Any]) -> None:
+        if self._syncing or row.closed:
+            return
+        index = row.position
+        old = self._funnel.steps[index]
+        new_value = change["new"]
+        if field == "name":
+            text = (new_value or "").strip()
+            if not text:
+                with self._quiet():
+                    row.name.value = old.name
+                self._show_message(f"Step {index + 1} needs a name, so it keeps “{esc(old.name)}”. "
+                                   "Type a new name and press Enter.")
+                return
+            new_value = text
+        elif field == "stage":
+            new_value = Stage.coerce(new_value)
+        self._funnel.replace(index, **{field: new_value})
+        if field == "name" and row.name.value != new_value:
+            with self._quiet():
+                row.name.value = new_value
+        self._recompute()
+
+    @guarded("moving a step")
+    def _on_move(self, row: StepRow, delta: int, _button: widgets.Button | None = None) -> None:
+        if row.closed:
+            return
+        index, target = row.position, row.position + delta
+        if not 0 <= target < len(self._funnel):
+            self._show_message(f"Step {index + 1} is already the {'first' if delta < 0 else 'last'} step.")
+            return
+        self.move_step(index, target)
+        moved = self.rows[target]
+        button = moved.up if delta < 0 else moved.down
+        (button if not button.disabled else (moved.down if delta < 0 else moved.up)).focus()
+
+    @guarded("removing a step")
+    def _on_remove(self, row: StepRow, _button: widgets.Button | None = None) -> None:
+        if row.closed:
+            return
+        index = row.position
+        self.remove_step(index)
+        if self.rows:
+            self.rows[min(index, len(self.rows) - 1)].name.focus()
+        else:
+            self.add_button.focus()
+
+    @guarded("adding a step")
+    def _on_add(self, _button: widgets.Button | None = None) -> None:
+        if len(self._funnel) >= MAX_STEPS:
+            self._show_message(f"The builder holds at most {MAX_STEPS} steps. A funnel that long is "
+                               "overcomplicated: remove a step before adding another.")
+            return
+        size = len(self._funnel)
+        position = size - 1 if self.insert_picker.value == "before_last" and size > 0 else size
+        added = self.add_step(self.new_step_picker.value or None, position=position)
+        self.rows[added].name.focus()
+
+    @guarded("switching the audience")
+    def _on_audience(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        self._audience = resolve_audience(change["new"])
+        self._recompute()
+
+    @guarded("loading an example")
+    def _on_preset(self, change: dict[str, Any]) -> None:
+        name = change["new"]
+        if self._syncing or not name:
+            return
+        self.load(name, audience=EXAMPLES[name].audience)
+
+    @guarded("resetting the design")
+    def _on_reset(self, _button: widgets.Button | None = None) -> None:
+        self.reset()
+
+    @guarded("undoing")
+    def _on_undo(self, _button: widgets.Button | None = None) -> None:
+        self.undo()
+
+    @guarded("renaming the funnel")
+    def _on_funnel_name(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        self._funnel.name = change["new"]
+        self._recompute()
+
+    @guarded("showing the export")
+    def _on_export(self, change: dict[str, Any]) -> None:
+        self._refresh_export()

@@ -1,0 +1,223 @@
+"""Pieces shared by the builder and the duel: styles, labels, safe callbacks, argument checks."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import ipywidgets as widgets
+
+from funnel_lib.audience import AUDIENCES, Audience, resolve_audience
+from funnel_lib.examples import EXAMPLES, get_example
+from funnel_lib.model import Funnel
+from funnel_lib.plots import OKABE_ITO, PALETTE
+
+__all__ = ["logger", "guarded", "style_widget", "audience_picker", "audience_options", "resolve_funnel",
+           "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS"]
+
+logger = logging.getLogger("funnel_lib.widgets")
+"""Unexpected errors in widget callbacks are logged here (and shown briefly in the widget)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Okabe-Ito colours for the severities (borders and badges; text stays black for contrast).
+SEVERITY_COLOURS = {"error": OKABE_ITO["vermillion"], "warning": OKABE_ITO["orange"], "info": OKABE_ITO["sky_blue"]}
+
+_CSS = f"""
+<style>
+.funnel-builder, .funnel-duel {{ font-size: 14px; color: #111; }}
+.funnel-builder :focus-visible, .funnel-duel :focus-visible {{
+  outline: 3px solid {OKABE_ITO["blue"]} !important; outline-offset: 2px; }}
+.funnel-builder .funnel-title, .funnel-duel .funnel-title {{ font-size: 20px; font-weight: 700; margin: 2px 0; }}
+.funnel-builder .funnel-step {{ border: 1px solid #c8c8c8; border-left: 5px solid {PALETTE["ask"]};
+  border-radius: 4px; padding: 4px 6px; margin: 0 0 6px 0; background: #fbfbfb; }}
+.funnel-builder .funnel-step-number {{ font-weight: 700; font-size: 16px; }}
+.funnel-readout {{ display: flex; gap: 18px; flex-wrap: wrap; align-items: baseline; }}
+.funnel-builder .funnel-conversion .funnel-big, .funnel-duel .funnel-conversion .funnel-big {{
+  font-size: 26px; font-weight: 700; color: {PALETTE["yes"]}; }}
+.funnel-builder .funnel-baseline .funnel-big {{ font-size: 20px; font-weight: 700; color: #555; }}
+.funnel-builder .funnel-lift .funnel-big {{ font-size: 20px; font-weight: 700; color: #111; }}
+.funnel-builder .funnel-readout .widget-html-content {{ line-height: 1.35; }}
+.funnel-message-box {{ background: #f3f3f3; border-left: 5px solid {OKABE_ITO["sky_blue"]}; padding: 6px 10px; }}
+.funnel-error-box {{ background: #fff3ec; border-left: 5px solid {OKABE_ITO["vermillion"]}; padding: 6px 10px; }}
+.funnel-findings ul {{ list-style: none; padding: 0; margin: 4px 0; }}
+.funnel-finding {{ border-left: 5px solid #999; padding: 4px 8px; margin: 0 0 5px 0; background: #fafafa;
+  line-height: 1.35; }}
+.funnel-finding .funnel-badge {{ display: inline-block; min-width: 74px; font-weight: 700; }}
+.funnel-finding .funnel-code {{ font-family: monospace; font-weight: 700; margin-right: 6px; }}
+.funnel-finding .funnel-where {{ font-style: italic; margin-right: 4px; }}
+.funnel-finding-error {{ border-left-color: {SEVERITY_COLOURS["error"]}; }}
+.funnel-finding-warning {{ border-left-color: {SEVERITY_COLOURS["warning"]}; }}
+.funnel-finding-info {{ border-left-color: {SEVERITY_COLOURS["info"]}; }}
+.funnel-chart-caption {{ font-size: 12px; color: #444; line-height: 1.3; }}
+.funnel-hint {{ font-size: 12px; color: #444; }}
+.funnel-builder .widget-readout {{ min-width: 2.6em; }}
+</style>
+"""
+
+
+def style_widget() -> widgets.HTML:
+    """An invisible HTML widget carrying the builder's stylesheet (focus outlines, cards, badges).
+
+    >>> style_widget().value.strip().startswith("<style>")
+    True
+    """
+    style = widgets.HTML(_CSS, layout=widgets.Layout(height="0px", margin="0", overflow="hidden"))
+    style.add_class("funnel-style")
+    return style
+
+
+def esc(text: Any) -> str:
+    """HTML-escape any value's text.
+
+    >>> esc('Say "yes" <now>')
+    'Say &quot;yes&quot; &lt;now&gt;'
+    """
+    return html.escape(str(text), quote=True)
+
+
+def pct(share: float) -> str:
+    """A share as a percentage with one decimal ("<0.1%" for tiny non-zero shares).
+
+    >>> pct(0.257), pct(0.0001), pct(float("nan"))
+    ('25.7%', '<0.1%', 'n/a')
+    """
+    if share != share:  # NaN
+        return "n/a"
+    if 0 < share < 0.0005:
+        return "<0.1%"
+    return f"{share:.1%}"
+
+
+def describe(value: Any) -> str:
+    """A short ``repr`` of a value with its type, for error messages.
+
+    >>> describe([1, 2])
+    '[1, 2] (list)'
+    """
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def guarded(action: str) -> Callable[[F], F]:
+    """Wrap a widget callback so an unexpected exception is logged and shown, never raised into the page.
+
+    The decorated method's object must have ``_report_error(action, exc)``.
+
+    >>> class Panel:
+    ...     def _report_error(self, action, exc): self.shown = f"{action}: {exc}"
+    ...     @guarded("saving")
+    ...     def save(self): raise OSError("disk full")
+    >>> panel = Panel(); panel.save(); panel.shown
+    'saving: disk full'
+    """
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - a widget must never show a traceback
+                logger.exception("funnel_lib.widgets: %s failed", action)
+                self._report_error(action, exc)
+                return None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def close_tree(widget: widgets.Widget) -> None:
+    """Close ``widget`` and every widget it holds (children, layout, style, toolbar), depth first.
+
+    ``Widget.close()`` alone leaves a widget's ``Layout`` and ``Style`` models alive; a builder
+    that adds and removes steps all session must not leak them.
+
+    >>> box = widgets.VBox([widgets.IntSlider()])
+    >>> close_tree(box); box.comm is None and box.children[0].comm is None
+    True
+    """
+    seen: set[int] = set()
+    pending = [widget]
+    ordered: list[widgets.Widget] = []
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        ordered.append(current)
+        for key in current.keys:
+            if key.startswith("_"):
+                continue
+            value = getattr(current, key, None)
+            items = value if isinstance(value, (list, tuple)) else [value]
+            pending.extend(item for item in items if isinstance(item, widgets.Widget))
+    for current in reversed(ordered):
+        current.close()
+
+
+def resolve_funnel(value: Any, argument: str = "funnel") -> Funnel:
+    """A fresh Funnel from a Funnel (copied) or the name of an example in :mod:`funnel_lib.examples`.
+
+    >>> len(resolve_funnel("local_gym"))
+    5
+    """
+    if isinstance(value, Funnel):
+        return value.copy()
+    if isinstance(value, str):
+        if value in EXAMPLES:
+            return get_example(value)
+        names = ", ".join(repr(n) for n in EXAMPLES)
+        raise ValueError(f"{argument} must be a Funnel or one of the example names {names}, got {value!r}")
+    raise TypeError(f"{argument} must be a Funnel or the name of an example, got {describe(value)}")
+
+
+def audience_options(extra: Audience | None = None) -> list[tuple[str, Audience]]:
+    """The audience choices: the three presets, plus ``extra`` when it is a custom audience.
+
+    >>> [label for label, _ in audience_options(Audience("fans", 8.0))]
+    ['Cold', 'Warm', 'Hot', 'fans']
+    """
+    options = [(name.capitalize(), audience) for name, audience in AUDIENCES.items()]
+    if extra is not None and extra not in AUDIENCES.values():
+        options.append((extra.name, extra))
+    return options
+
+
+def audience_picker(audience: str | Audience, *, tooltip_subject: str = "the funnel") -> widgets.ToggleButtons:
+    """A labelled, keyboard-usable audience switch (class ``funnel-audience``).
+
+    >>> picker = audience_picker("warm"); picker.description, picker.value.name
+    ('Audience', 'warm')
+    >>> picker.close()
+    """
+    who = resolve_audience(audience)
+    options = audience_options(who)
+    tooltips = [f"{label}: {a.description or 'custom audience'} (mean readiness {a.readiness_mean:g} of 10)"
+                for label, a in options]
+    picker = widgets.ToggleButtons(
+        options=options, value=who, description="Audience", tooltips=tooltips,
+        tooltip=f"Who sees {tooltip_subject}: cold strangers, warm followers or hot past customers",
+        description_allow_html=False, style={"description_width": "70px", "button_width": "78px"},
+        layout=widgets.Layout(display="flex", flex_flow="row nowrap", align_items="center", width="auto"),
+    )
+    picker.add_class("funnel-audience")
+    return picker
+
+
+def example_label(name: str) -> str:
+    """The preset menu's text for an example: 'Good: online course' or 'Broken: one big ask (...)'.
+
+    >>> example_label("online_course")
+    'Good: online course'
+    """
+    example = EXAMPLES[name]
+    words = name.replace("_", " ")
+    if example.kind == "good":
+        return f"Good: {words}"
+    return f"Broken: {words} ({example.mistake})"

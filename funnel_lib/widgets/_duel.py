@@ -1,0 +1,287 @@
+"""Two funnel designs side by side for the same audience: who keeps more people, step by step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from funnel_lib.audience import Audience, resolve_audience
+from funnel_lib.framework import Report, check
+from funnel_lib.model import Funnel
+from funnel_lib.plots import MODEL_NOTE, PALETTE
+from funnel_lib.simulate import SimulationResult, simulate
+from funnel_lib.widgets._chart import FigureDisplay
+from funnel_lib.widgets._common import audience_picker, close_tree, esc, guarded, pct, resolve_funnel, style_widget
+
+__all__ = ["FunnelDuel", "DuelChart"]
+
+_SMALL = 9
+
+
+class DuelChart(FigureDisplay):
+    """The share of the audience still in each funnel after every step; lines updated in place.
+
+    >>> from funnel_lib.examples import get_example
+    >>> chart = DuelChart(backend="image")
+    >>> a, b = simulate(get_example("one_big_ask")), simulate(get_example("online_course"))
+    >>> chart.update(a, b, "A", "B")
+    >>> [float(line.get_ydata()[-1]) for line in chart.lines] == [a.conversion, b.conversion]
+    True
+    >>> chart.close()
+    """
+
+    def __init__(self, backend: str = "auto") -> None:
+        super().__init__(backend, size=(7.2, 3.6), css_class="funnel-chart", label="Duel chart", caption=(
+            "The share of the same audience still in each funnel after every step (0 = everybody at the "
+            "start); each line ends at that funnel's conversion."))
+        fig = self.figure
+        ax = fig.add_axes((0.1, 0.16, 0.72, 0.68))
+        self.ax = ax
+        styles = (("a", "--", "s"), ("b", "-", "o"))
+        self.lines = [ax.plot([], [], drawstyle="steps-post", color=PALETTE[role], linestyle=ls, marker=mk,
+                              markersize=5, linewidth=2.2, gid=f"duel-{role}")[0] for role, ls, mk in styles]
+        self.end_labels = [ax.annotate("", xy=(0, 0), xytext=(8, 0), textcoords="offset points", ha="left",
+                                       va="center", fontsize=_SMALL, color=PALETTE[role], fontweight="bold",
+                                       annotation_clip=False) for role, _, _ in styles]
+        ax.set_ylim(0.0, 1.04)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelsize=_SMALL)
+        ax.set_xlabel("step number (0 = start)", fontsize=_SMALL)
+        ax.set_ylabel("still in the funnel", fontsize=_SMALL)
+        ax.grid(color="#e3e3e3", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        self.legend = None
+        self.title = fig.text(0.02, 0.97, "", fontsize=11, fontweight="bold", va="top")
+        fig.text(0.98, 0.01, MODEL_NOTE, fontsize=8, color=PALETTE["muted"], fontstyle="italic", ha="right",
+                 va="bottom")
+
+    def update(self, a: SimulationResult, b: SimulationResult, name_a: str, name_b: str) -> None:
+        """Move both lines and their end labels to show results ``a`` and ``b``, then draw.
+
+        >>> from funnel_lib.examples import get_example
+        >>> chart = DuelChart(backend="image")
+        >>> result = simulate(get_example("local_gym"), "warm")
+        >>> chart.update(result, result, "gym", "gym again"); chart.title.get_text()
+        'Still in after each step, warm audience'
+        >>> chart.close()
+        """
+        longest = 1
+        ends = []
+        for line, label, result, name in zip(self.lines, self.end_labels, (a, b), (name_a, name_b), strict=True):
+            n = len(result.table)
+            still = np.concatenate([[1.0], result.table["share_of_start"].to_numpy(dtype=float)])
+            line.set_data(np.arange(n + 1), still)
+            line.set_label(f"{name} ({n} step{'s' * (n != 1)})")
+            ends.append((n, float(still[-1])))
+            label.set_text(f"{pct(float(still[-1]))} convert")
+            longest = max(longest, n)
+        offsets = [0.0, 0.0]
+        if ends[0][0] == ends[1][0] and abs(ends[0][1] - ends[1][1]) < 0.08:
+            upper = 0 if ends[0][1] >= ends[1][1] else 1
+            offsets[upper], offsets[1 - upper] = 7.0, -7.0
+        for label, (n, share), offset in zip(self.end_labels, ends, offsets, strict=True):
+            label.xy = (n, share)
+            label.set_position((8, offset))
+        self.ax.set_xlim(-0.2, longest + 0.2)
+        if self.legend is not None:
+            self.legend.remove()
+        self.legend = self.ax.legend(handles=self.lines, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2,
+                                     frameon=False, fontsize=_SMALL, borderaxespad=0.2)
+        self.title.set_text(f"Still in after each step, {a.audience.name} audience")
+        self.request_draw(full=True)
+
+
+class FunnelDuel(widgets.VBox):
+    """Two funnel designs side by side for the same audience, with a switch for the audience.
+
+    ``funnel_a`` and ``funnel_b`` are Funnels or example names; each card shows the design's
+    predicted conversion (CSS class ``funnel-conversion``), its checker score and its steps,
+    and a chart shows how many people each keeps after every step.
+
+    >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+    >>> round(duel.result_b.conversion / duel.result_a.conversion) > 10
+    True
+    >>> duel.audience = "warm"; duel.result_a.audience.name
+    'warm'
+    >>> duel.close()
+    """
+
+    def __init__(self, funnel_a: Funnel | str, funnel_b: Funnel | str, audience: str | Audience = "cold", *,
+                 chart: str = "auto") -> None:
+        a = resolve_funnel(funnel_a, "funnel_a")
+        b = resolve_funnel(funnel_b, "funnel_b")
+        for argument, funnel in (("funnel_a", a), ("funnel_b", b)):
+            if len(funnel) == 0:
+                raise ValueError(f"{argument} has no steps; a duel needs two funnels with at least one step each")
+        who = resolve_audience(audience)
+        super().__init__()
+        self.add_class("funnel-duel")
+        self._funnels = [a, b]
+        self._audience = who
+        self.last_error = ""
+        self.results: list[SimulationResult] = []
+        self.reports: list[Report] = []
+        self.chart = DuelChart(chart)
+        self.audience_picker = audience_picker(who, tooltip_subject="both funnels")
+        self.audience_picker.observe(self._on_audience, names="value")
+        self.cards = [widgets.HTML(layout=widgets.Layout(width="48%", min_width="300px")) for _ in range(2)]
+        for card, role in zip(self.cards, "ab", strict=True):
+            card.add_class(f"funnel-duel-{role}")
+        self.verdict_html = widgets.HTML()
+        self.verdict_html.add_class("funnel-duel-verdict")
+        self.error_html = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.error_html.add_class("funnel-error")
+        title = widgets.HTML("<div class='funnel-title' role='heading' aria-level='2'>Two designs, one audience</div>")
+        row = widgets.HBox(self.cards, layout=widgets.Layout(flex_flow="row wrap", justify_content="space-between"))
+        self.children = [style_widget(), title, self.audience_picker, row, self.verdict_html, self.error_html,
+                         self.chart.widget]
+        self._recompute()
+
+    @property
+    def funnel_a(self) -> Funnel:
+        """The first design (a copy; assign a Funnel or example name to replace it).
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> duel.funnel_a = "local_gym"; len(duel.funnel_a)
+        5
+        >>> duel.close()
+        """
+        return self._funnels[0].copy()
+
+    @funnel_a.setter
+    def funnel_a(self, value: Funnel | str) -> None:
+        self._set_funnel(0, value, "funnel_a")
+
+    @property
+    def funnel_b(self) -> Funnel:
+        """The second design (a copy; assign a Funnel or example name to replace it).
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> duel.funnel_b.name
+        'Online course: a ladder of small yeses'
+        >>> duel.close()
+        """
+        return self._funnels[1].copy()
+
+    @funnel_b.setter
+    def funnel_b(self, value: Funnel | str) -> None:
+        self._set_funnel(1, value, "funnel_b")
+
+    @property
+    def audience(self) -> str:
+        """The name of the audience both designs are simulated for (assign a name or an Audience).
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> duel.audience
+        'cold'
+        >>> duel.close()
+        """
+        return self._audience.name
+
+    @audience.setter
+    def audience(self, value: str | Audience) -> None:
+        who = resolve_audience(value)
+        if who not in [a for _, a in self.audience_picker.options]:
+            self.audience_picker.options = [*self.audience_picker.options, (who.name, who)]
+        self.audience_picker.value = who
+
+    @property
+    def result_a(self) -> SimulationResult:
+        """The latest simulation of the first design.
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> len(duel.result_a.table)
+        1
+        >>> duel.close()
+        """
+        return self.results[0]
+
+    @property
+    def result_b(self) -> SimulationResult:
+        """The latest simulation of the second design.
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> len(duel.result_b.table)
+        6
+        >>> duel.close()
+        """
+        return self.results[1]
+
+    def close(self) -> None:
+        """Close the duel and every widget in it.
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image"); duel.close()
+        >>> duel.comm is None
+        True
+        """
+        chart = getattr(self, "chart", None)
+        if chart is not None:
+            chart.close()
+        for child in self.children:
+            close_tree(child)
+        close_tree(self.layout)
+        super().close()
+
+    def _set_funnel(self, index: int, value: Funnel | str, argument: str) -> None:
+        funnel = resolve_funnel(value, argument)
+        if len(funnel) == 0:
+            raise ValueError(f"{argument} has no steps; a duel needs at least one step on each side")
+        self._funnels[index] = funnel
+        self._recompute()
+
+    def _names(self) -> tuple[str, str]:
+        a, b = (f.name or fallback for f, fallback in zip(self._funnels, ("Design A", "Design B"), strict=True))
+        if a == b:
+            a, b = f"{a} (A)", f"{b} (B)"
+        return a, b
+
+    def _recompute(self) -> None:
+        self.results = [simulate(f, self._audience) for f in self._funnels]
+        self.reports = [check(f, audience=self._audience) for f in self._funnels]
+        names = self._names()
+        for card, role, funnel, result, report, name in zip(self.cards, "AB", self._funnels, self.results,
+                                                          self.reports, names, strict=True):
+            n = len(funnel)
+            steps = "".join(f"<li>{esc(s.name)} <span class='funnel-hint'>({s.stage.label}, ask {s.ask:g})</span></li>"
+                            for s in funnel.steps)
+            card.value = (
+                f"<div class='funnel-label'>{role}: <b>{esc(name)}</b></div>"
+                f"<div class='funnel-conversion'><span class='funnel-big' role='status'>{pct(result.conversion)}"
+                f"</span> <span class='funnel-hint'>predicted conversion, {n} step{'s' * (n != 1)}</span></div>"
+                f"<div class='funnel-hint'>framework score <b>{report.score}/100</b>, {len(report.errors)} "
+                f"error{'s' * (len(report.errors) != 1)}</div><ol class='funnel-duel-steps'>{steps}</ol>")
+        ca, cb = (r.conversion for r in self.results)
+        who = esc(self._audience.name)
+        if ca <= 0 and cb <= 0:
+            verdict = "Neither design converts anybody in this audience."
+        elif min(ca, cb) <= 0:
+            verdict = f"Only {esc(names[0] if ca > 0 else names[1])} converts anybody in a {who} audience."
+        elif max(ca, cb) / min(ca, cb) < 1.05:
+            verdict = f"Both designs convert about the same share of a {who} audience."
+        else:
+            winner, loser = (names[0], names[1]) if ca > cb else (names[1], names[0])
+            ratio = max(ca, cb) / min(ca, cb)
+            times = f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
+            verdict = f"<b>{esc(winner)}</b> converts {times}× as many people as {esc(loser)} in a {who} audience."
+        self.verdict_html.value = f"<div class='funnel-duel-verdict-text'>{verdict}</div>"
+        self.chart.update(self.results[0], self.results[1], *names)
+
+    def _report_error(self, action: str, exc: BaseException) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.error_html.value = (f"<div class='funnel-error-box' role='alert'><b>Something went wrong while "
+                                 f"{esc(action)}.</b> {esc(self.last_error)}</div>")
+        self.error_html.layout.display = None
+
+    @guarded("switching the audience")
+    def _on_audience(self, change: dict[str, Any]) -> None:
+        self._audience = resolve_audience(change["new"])
+        self._recompute()
+        if self.error_html.value:
+            self.error_html.value = ""
+            self.error_html.layout.display = "none"
