@@ -36,3 +36,6 @@ import sys  # noqa: E402
 _BIN = os.path.dirname(sys.executable)
 if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
+# A test cell a student deleted is put back (and run) when grading, instead of costing the points silently.
+c.OverwriteCells.add_missing_cells = True

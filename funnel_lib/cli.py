@@ -1,28 +1,54 @@
 """The ``funnel`` command (also ``python -m funnel_lib``).
 
-This is the command's entry point; sub-commands for grading and demos plug
-into :func:`build_parser`.
+Sub-commands:
+
+* ``funnel grade NOTEBOOK`` — grade your own copy of an exercise with the hidden tests; prints a
+  table per question and writes ``<notebook>_feedback.html`` beside it (the notebook is never
+  modified). Exit code 0 when every autograded question passed, 1 when some did not.
+* ``funnel autograde ASSIGNMENT`` — grade a whole class in parallel in an nbgrader course
+  (``--course DIR`` or the current directory), with a progress bar, a summary table and
+  ``reports/<assignment>_autograde.csv``. Exit code 0 when every student was graded cleanly, 1
+  when some timed out, crashed, had invalid or missing notebooks, or need review.
+
+Exit code 2 means the command could not run (bad arguments, not a course, unknown assignment or
+notebook); 130 means it was interrupted (Ctrl-C; ``autograde`` resumes where it stopped).
+
+Each sub-command is one ``add_*_command(subparsers)`` function that registers its parser and
+sets ``run`` to the function doing the work: add a command by writing another one and listing it
+in ``SUBCOMMANDS``.
 
 >>> main(["--version"])  # doctest: +ELLIPSIS
 funnel ...
 0
+>>> main(["autograde", "ps1", "--jobs", "0"])  # the usage error goes to stderr
+2
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from importlib import metadata
-from typing import Sequence
+from typing import Any, Callable, Sequence
+
+__all__ = ["DESCRIPTION", "SUBCOMMANDS", "build_parser", "main", "version"]
 
 DESCRIPTION = (
     "Small Yeses: design, check, simulate and measure micro-commitment funnels. "
-    "The course lives in notebooks/ (start with `make lab`); this command is the "
-    "library's entry point for grading and demos."
+    "The course lives in notebooks/ (start with `make lab`); this command grades "
+    "exercises (yours, or a whole class's) and runs the library's tools."
 )
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def version() -> str:
-    """Return ``funnel_lib.__version__`` (or the installed distribution's version)."""
+    """Return ``funnel_lib.__version__`` (or the installed distribution's version).
+
+    >>> version() != ""
+    True
+    """
     import funnel_lib
 
     found = getattr(funnel_lib, "__version__", None)
@@ -30,23 +56,166 @@ def version() -> str:
         return found
     try:
         return metadata.version("funnel_lib")
-    except metadata.PackageNotFoundError:
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "unknown"
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _size(text: str) -> int:
+    from funnel_lib.grading._sandbox import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors end with exit code 2 (also inside sub-commands)."""
+
+
+def add_grade_command(subparsers: Any) -> None:
+    """Register ``funnel grade NOTEBOOK``."""
+    parser = subparsers.add_parser(
+        "grade", help="grade your copy of an exercise with the hidden tests",
+        description="Grade a learner's copy of an exercise against the course's hidden tests, in a temporary "
+                    "course. Prints a table per question and writes <notebook>_feedback.html beside the notebook; "
+                    "the notebook itself is never modified. Exit code: 0 all autograded questions passed, "
+                    "1 some did not, 2 the notebook or course could not be used.",
+    )
+    parser.add_argument("notebook", help="the exercise notebook (.ipynb) to grade")
+    parser.add_argument("--course", metavar="DIR", help="the course directory (default: found from the notebook, "
+                        "else the course funnel_lib was installed from)")
+    parser.add_argument("--no-feedback", action="store_true", help="do not write the feedback HTML file")
+    parser.add_argument("--cell-timeout", type=_positive_int, metavar="SECONDS",
+                        help="stop a cell after this long (default: the course's Execute.timeout)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    parser.set_defaults(run=run_grade)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Run ``funnel grade``."""
+    from funnel_lib.grading import CourseError, grade_notebook
+
+    try:
+        report = grade_notebook(args.notebook, args.course, feedback=not args.no_feedback,
+                                cell_timeout=args.cell_timeout)
+    except CourseError as error:
+        print(f"funnel grade: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps({
+            "notebook": str(report.notebook), "assignment": report.assignment, "status": report.status,
+            "reason": report.reason, "score": report.score, "max_score": report.max_score,
+            "feedback": str(report.feedback) if report.feedback else None,
+            "questions": [q.__dict__ for q in report.questions],
+        }, indent=1))
+    else:
+        print(report.table())
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def add_autograde_command(subparsers: Any) -> None:
+    """Register ``funnel autograde ASSIGNMENT``."""
+    parser = subparsers.add_parser(
+        "autograde", help="grade every submission of an assignment, in parallel",
+        description="Autograde every student under submitted/ in parallel sandboxed kernels, in any nbgrader "
+                    "course. The gradebook and autograded/ end up as serial `nbgrader autograde` leaves them. "
+                    "Students graded before are skipped unless --force; an interrupted run resumes. Writes "
+                    "reports/<assignment>_autograde.csv. Exit code: 0 all graded cleanly, 1 some students failed "
+                    "or need review, 2 usage error, 130 interrupted.",
+    )
+    parser.add_argument("assignment", help="the assignment id (a folder of the course's source directory)")
+    parser.add_argument("--course", metavar="DIR", help="the nbgrader course directory (default: the current one)")
+    parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="worker processes (default: CPU count)")
+    parser.add_argument("--force", action="store_true", help="regrade students that were graded before")
+    parser.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
+    parser.add_argument("--memory", type=_size, default="2GiB", metavar="SIZE",
+                        help="memory cap of each kernel, e.g. 2GiB (default) or 512MiB")
+    parser.add_argument("--cpu-time", type=_positive_int, default=600, metavar="SECONDS",
+                        help="CPU-time cap of each kernel (default: 600)")
+    parser.add_argument("--max-processes", type=_positive_int, default=32, metavar="N",
+                        help="kill a kernel whose processes number more than this (default: 32)")
+    parser.add_argument("--allow-processes", action="store_true",
+                        help="let notebook code start processes (refused by default)")
+    parser.add_argument("--student-timeout", type=_positive_float, metavar="SECONDS",
+                        help="stop grading a student after this long (default: from the cell timeout)")
+    parser.add_argument("--cell-timeout", type=_positive_int, metavar="SECONDS",
+                        help="override the course's Execute.timeout (then grades may differ from nbgrader's)")
+    parser.add_argument("--reports", metavar="DIR", help="where the summary CSV goes (default: <course>/reports)")
+    parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
+    parser.set_defaults(run=run_autograde)
+
+
+def run_autograde(args: argparse.Namespace) -> int:
+    """Run ``funnel autograde``."""
+    from funnel_lib.grading import CourseError, Limits, autograde
+
+    try:
+        limits = Limits(memory_bytes=args.memory if isinstance(args.memory, int) else _size(args.memory),
+                        cpu_seconds=args.cpu_time, max_processes=args.max_processes,
+                        block_processes=not args.allow_processes)
+        report = autograde(args.assignment, args.course, jobs=args.jobs, force=args.force, students=args.student,
+                           limits=limits, student_timeout=args.student_timeout, cell_timeout=args.cell_timeout,
+                           progress=None if args.no_progress else sys.stderr, reports_dir=args.reports)
+    except (CourseError, ValueError) as error:
+        print(f"funnel autograde: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps({"assignment": report.assignment, "interrupted": report.interrupted,
+                          "csv": str(report.csv_path) if report.csv_path else None,
+                          "students": [r.to_dict() for r in report.results]}, indent=1))
+    else:
+        print(report.table())
+        if report.csv_path is not None:
+            print(f"summary: {report.csv_path}")
+    if report.interrupted:
+        print("interrupted: run the same command again to continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+#: The sub-commands, in the order ``funnel --help`` lists them.
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_grade_command, add_autograde_command]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``funnel`` command."""
-    parser = argparse.ArgumentParser(
+    """Return the argument parser of the ``funnel`` command.
+
+    >>> sorted(build_parser()._subparsers._group_actions[0].choices)
+    ['autograde', 'grade']
+    """
+    parser = _Parser(
         prog="funnel",
         description=DESCRIPTION,
-        epilog="Run `funnel --version` to see which funnel_lib is installed.",
+        epilog="Exit codes: 0 ok, 1 something was graded as failed or needs review, 2 usage error, "
+               "130 interrupted. Run `funnel COMMAND --help` for a command's options.",
     )
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"%(prog)s {version()}",
-        help="print the version of funnel_lib and exit",
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}",
+                        help="print the version of funnel_lib and exit")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for add in SUBCOMMANDS:
+        add(subparsers)
     return parser
 
 
@@ -54,9 +223,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``funnel`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit code."""
     parser = build_parser()
     try:
-        parser.parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version and usage errors end here
         code = stop.code
-        return code if isinstance(code, int) else (0 if code is None else 2)
-    parser.print_help()
-    return 0
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return int(run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

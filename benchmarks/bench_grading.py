@@ -1,0 +1,141 @@
+"""Benchmark class autograding: serial ``nbgrader autograde`` against ``funnel autograde --jobs 2``.
+
+Builds a temporary course with one assignment and 60 generated submissions (a mix of right, wrong
+and blank), grades one copy with serial nbgrader and another with the parallel engine, and prints
+the wall times, their ratio and whether every score and comment in the two gradebooks is the same.
+Target (issue "Grading that holds up"): parallel <= 0.6 x serial on a 2-core machine, identical
+scores. Exits 1 when the gradebooks differ or the ratio misses the target.
+
+The assignment is the real ``ex01_entry_and_value`` when ``solutions/`` has it (wrong answers from
+``tests/wrong_answers/``), else the toy assignment of the grading tests.
+
+    python benchmarks/bench_grading.py [--students 60] [--jobs 2] [--toy] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import grading_fixtures as gf  # noqa: E402
+
+REAL = "ex01_entry_and_value"
+TARGET = 0.6
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def real_course(base: Path, students: int) -> tuple[Path, str]:
+    """A copy of this course with only ex01, generated, plus ``students`` submissions."""
+    from funnel_lib.grading._course import load_course, nbgrader_warnings, new_gradebook
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.utils import temp_attrs
+
+    course = base / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copyfile(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / REAL, course / "solutions" / REAL)
+    new_gradebook(course / "gradebook.db")
+    loaded = load_course(course)
+    with temp_attrs(loaded.coursedir, assignment_id=REAL), nbgrader_warnings():
+        GenerateAssignment(coursedir=loaded.coursedir, config=loaded.config).start()
+    solution = nbformat.read(course / "solutions" / REAL / f"{REAL}.ipynb", as_version=4)
+    blank = nbformat.read(course / "exercises" / REAL / f"{REAL}.ipynb", as_version=4)
+    spec = importlib.util.spec_from_file_location("wrong", ROOT / "tests" / "wrong_answers" / f"{REAL}.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    wrong = module.WRONG
+    for index in range(students):
+        folder = course / "submitted" / f"student{index:03d}" / REAL
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text(gf.ON_TIME, encoding="utf-8")
+        kind = index % 3
+        nb = nbformat.from_dict(solution) if kind == 0 else nbformat.from_dict(blank)
+        if kind == 1:
+            nb = nbformat.from_dict(solution)
+            entry = wrong[index % len(wrong)]
+            for cell in nb.cells:
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == entry["cell"]:
+                    cell.source = entry["source"]
+        nbformat.write(nb, folder / f"{REAL}.ipynb")
+    return course, REAL
+
+
+def toy_course(base: Path, students: int) -> tuple[Path, str]:
+    """The grading tests' toy course with ``students`` submissions."""
+    course = gf.make_course(base / "course")
+    for index in range(students):
+        gf.submit(course, f"student{index:03d}", ("right", "wrong", "blank")[index % 3])
+    return course, gf.ASSIGNMENT
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True)
+    return time.monotonic() - started, done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=60)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--toy", action="store_true", help="use the toy assignment even if the real one exists")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
+    args = parser.parse_args(argv)
+
+    base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        use_real = not args.toy and (ROOT / "solutions" / REAL).is_dir()
+        course, assignment = (real_course if use_real else toy_course)(base / "build", args.students)
+        serial_course = base / "serial"
+        parallel_course = base / "parallel"
+        shutil.copytree(course, serial_course)
+        shutil.copytree(course, parallel_course)
+
+        serial_s, serial = timed([str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment], serial_course)
+        parallel_s, parallel = timed([sys.executable, "-m", "funnel_lib", "autograde", assignment, "--course",
+                                      str(parallel_course), "--jobs", str(args.jobs), "--no-progress"], parallel_course)
+        if parallel.returncode not in (0, 1):
+            print(parallel.stdout[-2000:], parallel.stderr[-2000:], file=sys.stderr)
+        a = gf.gradebook_dump(serial_course, assignment)
+        b = gf.gradebook_dump(parallel_course, assignment)
+        same = a == b and len(a) == args.students
+        ratio = parallel_s / serial_s if serial_s else float("nan")
+        scores: dict[float, int] = {}
+        for record in b.values():
+            scores[record["score"]] = scores.get(record["score"], 0) + 1
+
+        print(f"grading benchmark: {args.students} submissions of {assignment} "
+              f"({'real assignment' if use_real else 'toy assignment'}), {os.cpu_count()} CPUs")
+        print(f"  {'serial nbgrader autograde':<40}{serial_s:>9.1f} s")
+        print(f"  {f'funnel autograde --jobs {args.jobs}':<40}{parallel_s:>9.1f} s")
+        print(f"  {'ratio (target <= 0.6)':<40}{ratio:>9.2f}  {'ok' if ratio <= TARGET else 'MISSED'}")
+        print(f"  {'gradebooks identical':<40}{'yes' if same else 'NO':>9}")
+        print(f"  {'scores (score: students)':<40}" + ", ".join(f"{k:g}: {v}" for k, v in sorted(scores.items())))
+        if not same:
+            print("serial students:", sorted(a)[:10], "parallel students:", sorted(b)[:10], file=sys.stderr)
+        return 0 if same and ratio <= TARGET else 1
+    finally:
+        if args.keep:
+            print(f"kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,500 @@
+"""Integrity checks of a submission: its cells against the gradebook, and a scan of its code for tampering.
+
+Three sources of findings end up in a grade's integrity report:
+
+* the **structure** of the submitted notebook against the assignment's cells in the gradebook
+  (:func:`compare_cells`): deleted or edited test cells, deleted answer cells, changed cell types,
+  unknown or duplicated grade ids. nbgrader restores locked cells from the gradebook, so an edited
+  test never runs — the finding tells the instructor it happened;
+* a **static scan** of the code the student wrote (:func:`scan_code`): patching ``funnel_lib``,
+  test helpers or builtins, IPython's input transformers and event hooks, ``sys.modules``, file
+  access to the course's folders, starting processes, ``ctypes``/``gc``/frame tricks, ``exec`` and
+  ``eval``, comparisons that always succeed;
+* what the **grading kernel** saw at run time: the audit hook's refusals and the guard's repairs
+  (parsed by :func:`read_kernel_log`).
+
+A finding of severity ``review`` makes the submission "needs review" (points are kept as graded:
+the instructor decides); ``note`` findings are listed but do not change the status.
+
+>>> [f.code for f in scan_code("import builtins\\nbuiltins.len = lambda x: 5")]
+['MC-BUILTINS']
+>>> scan_code("rate = 3 / 10")
+[]
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+__all__ = [
+    "Finding",
+    "compare_cells",
+    "findings_from_outputs",
+    "read_kernel_log",
+    "release_source",
+    "scan_code",
+    "scan_notebook",
+]
+
+SEVERITIES = ("review", "note")
+PROTECTED_MODULES = {"funnel_lib", "builtins", "sys", "os", "io", "json", "IPython", "ipykernel", "nbgrader",
+                     "posixpath", "importlib", "math", "numpy", "pandas", "operator", "functools", "unittest",
+                     "traitlets", "types", "abc", "enum"}
+IPYTHON_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "ast_transformers", "events",
+                 "register_magic_function", "register_magics", "set_custom_exc", "showtraceback",
+                 "_showtraceback", "run_cell", "run_cell_async", "transform_cell", "run_ast_nodes", "run_code",
+                 "prefilter_manager", "displayhook", "display_pub", "user_ns", "user_global_ns", "custom_exceptions",
+                 "do_execute", "shell_handlers", "execute_request", "kernel", "builtin_trap", "compile",
+                 "input_splitter", "input_transformer_manager"}
+FRAME_TRICKS = {"__code__", "__globals__", "__closure__", "cell_contents", "f_locals", "f_globals", "f_back",
+                "tb_frame", "f_lineno", "__subclasses__", "__builtins__", "gi_frame", "cr_frame", "co_code",
+                "meta_path", "path_hooks", "settrace", "setprofile", "_getframe", "addaudithook", "audit",
+                "__import__", "__loader__", "__spec__"}
+DANGEROUS_IMPORTS = {"ctypes": "loads native code", "gc": "walks every live object", "subprocess": "starts processes",
+                     "multiprocessing": "starts processes", "signal": "changes signal handling",
+                     "importlib": "imports or reloads modules by name", "sqlite3": "opens databases",
+                     "socket": "opens network connections", "pty": "starts processes", "inspect": "inspects frames",
+                     "shutil": "copies, moves or deletes files", "threading": "starts threads",
+                     "_thread": "starts threads", "pickle": "runs code while loading data"}
+FILE_CALLS = {"open", "listdir", "scandir", "walk", "glob", "iglob", "rglob", "iterdir", "read_text", "read_bytes",
+              "write_text", "write_bytes", "remove", "unlink", "rmdir", "rename", "replace", "rmtree", "copy",
+              "copyfile", "copytree", "move", "connect", "chmod", "symlink_to", "mkdir", "makedirs", "touch"}
+PROCESS_CALLS = {"fork", "forkpty", "system", "popen", "Popen", "run", "call", "check_call", "check_output",
+                 "spawnl", "spawnv", "spawnlp", "spawnvp", "execv", "execve", "execl", "execlp", "execvp",
+                 "posix_spawn", "kill", "killpg", "_exit", "abort", "setsid"}
+SUSPICIOUS_WORDS = ("solution", "source", "gradebook", "autograded", "submitted", "release", "feedback", "nbgrader",
+                    ".ipynb", ".db", "exchange", "..", "hidden", "/tmp", "/proc", "/home", "/root", "/srv", "/work")
+COMPARISON_DUNDERS = {"__eq__", "__ne__", "__bool__", "__lt__", "__le__", "__gt__", "__ge__", "__instancecheck__",
+                      "__subclasscheck__", "__hash__", "__float__", "__index__", "__len__", "__contains__",
+                      "__getattr__", "__getattribute__"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One integrity finding: a stable code, ``review`` or ``note``, a message, and where.
+
+    >>> Finding("MC-EXEC", "review", "runs code from a string (exec)", "rate_answer").line()
+    'rate_answer: runs code from a string (exec)'
+    """
+
+    code: str
+    severity: str
+    message: str
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
+
+    def line(self) -> str:
+        """The finding as one line of text."""
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-friendly dict."""
+        return asdict(self)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call):
+        inner = _dotted(node.func)
+        if inner is not None:
+            parts.append(inner + "()")
+            return ".".join(reversed(parts))
+    return None
+
+
+def _strings(node: ast.AST) -> list[str]:
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def _constant_result(node: ast.AST) -> bool:
+    """Whether a function or lambda always returns the same constant (``lambda *a: True``)."""
+    if isinstance(node, ast.Lambda):
+        return isinstance(node.body, ast.Constant)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        body = [stmt for stmt in node.body if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+        returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
+        return bool(returns) and all(isinstance(r.value, ast.Constant) for r in returns) and len(body) <= 2
+    return False
+
+
+class _Scanner(ast.NodeVisitor):
+    """Collects findings for one piece of code."""
+
+    def __init__(self, where: str, local_modules: Iterable[str]) -> None:
+        self.where = where
+        self.found: list[Finding] = []
+        self.aliases: dict[str, str] = {}
+        self.protected = set(PROTECTED_MODULES) | set(local_modules)
+
+    def add(self, code: str, message: str, severity: str = "review") -> None:
+        finding = Finding(code, severity, message, self.where)
+        if finding not in self.found:
+            self.found.append(finding)
+
+    def _root(self, dotted: str | None) -> str | None:
+        """The protected module a dotted name refers to (through import aliases), or None."""
+        if not dotted:
+            return None
+        head = dotted.split(".")[0]
+        target = self.aliases.get(head, head)
+        top = target.split(".")[0]
+        if top in self.protected or head == "__builtins__":
+            return target + dotted[len(head):]
+        return None
+
+    # imports
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+            top = alias.name.split(".")[0]
+            if top in DANGEROUS_IMPORTS:
+                self.add("MC-IMPORT", f"imports {alias.name}, which {DANGEROUS_IMPORTS[top]}",
+                         "note" if top in {"threading", "shutil", "inspect", "pickle"} else "review")
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        for alias in node.names:
+            self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+        top = module.split(".")[0]
+        if top in DANGEROUS_IMPORTS:
+            self.add("MC-IMPORT", f"imports from {module}, which {DANGEROUS_IMPORTS[top]}",
+                     "note" if top in {"threading", "shutil", "inspect", "pickle"} else "review")
+        if module == "__future__":
+            self.add("MC-IPYTHON", "a __future__ import changes how every later cell is compiled", "note")
+        self.generic_visit(node)
+
+    # assignments to protected things
+    def _check_target(self, target: ast.AST, verb: str) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._check_target(element, verb)
+            return
+        if isinstance(target, ast.Attribute):
+            dotted = _dotted(target)
+            root = self._root(dotted)
+            if target.attr in COMPARISON_DUNDERS:
+                self.add("MC-EQUALITY", f"{verb} {dotted or target.attr}: overrides comparison or truth of objects")
+            elif root:
+                code = "MC-BUILTINS" if root.startswith(("builtins", "__builtins__")) else "MC-MODULES"
+                if root.startswith("sys.") and ("modules" in root or "meta_path" in root or "path" in root):
+                    code = "MC-MODULES"
+                self.add(code, f"{verb} {root}, which the tests may rely on")
+            elif target.attr in IPYTHON_HOOKS:
+                self.add("MC-IPYTHON", f"{verb} .{target.attr} (changes how later cells run)")
+            elif target.attr in {"__class__", "__dict__", "__code__", "__defaults__", "__kwdefaults__"}:
+                self.add("MC-FRAMES", f"{verb} .{target.attr} of an object")
+        elif isinstance(target, ast.Subscript):
+            dotted = _dotted(target.value)
+            root = self._root(dotted)
+            if dotted and (dotted.endswith("modules") or dotted.endswith("__dict__") or dotted in {"globals()", "vars()", "locals()"}
+                           or dotted.endswith("user_ns") or (root or "").startswith(("builtins", "__builtins__"))):
+                builtin = (root or "").startswith(("builtins", "__builtins__"))
+                self.add("MC-BUILTINS" if builtin else "MC-MODULES", f"{verb} an entry of {dotted}")
+        elif isinstance(target, ast.Name) and target.id == "__builtins__":
+            self.add("MC-BUILTINS", f"{verb} __builtins__")
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._check_target(target, "assigns")
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._check_target(node.target, "changes")
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._check_target(node.target, "assigns")
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self._check_target(target, "deletes")
+        self.generic_visit(node)
+
+    # classes with comparisons that always succeed
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for stmt in node.body:
+            name = None
+            value: ast.AST | None = None
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name, value = stmt.name, stmt
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                name, value = stmt.targets[0].id, stmt.value
+            if name in {"__eq__", "__ne__", "__bool__", "__instancecheck__", "__subclasscheck__"}:
+                if value is not None and _constant_result(value):
+                    self.add("MC-EQUALITY", f"class {node.name} defines {name} with a constant result "
+                             "(its objects compare equal to anything)")
+                else:
+                    self.add("MC-EQUALITY", f"class {node.name} defines {name}", "note")
+            elif name in {"__getattr__", "__getattribute__", "__float__", "__index__", "__hash__"}:
+                self.add("MC-EQUALITY", f"class {node.name} defines {name}", "note")
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in FRAME_TRICKS:
+            self.add("MC-FRAMES", f"uses .{node.attr} (reaches into the interpreter's internals)")
+        elif node.attr in {"input_transformers_cleanup", "input_transformers_post", "ast_transformers",
+                           "register_magic_function", "register_magics", "set_custom_exc", "prefilter_manager",
+                           "shell_handlers", "do_execute"}:
+            self.add("MC-IPYTHON", f"uses IPython's .{node.attr} (changes how later cells run)")
+        elif node.attr == "events" and isinstance(node.value, ast.Call):
+            self.add("MC-IPYTHON", "uses IPython's event callbacks (code that runs around later cells)")
+        elif node.attr == "environ":
+            self.add("MC-FILES", "reads environment variables", "note")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in {"__builtins__", "__import__", "__loader__", "__spec__"}:
+            self.add("MC-FRAMES", f"uses {node.id}")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        dotted = _dotted(node.func) or ""
+        name = dotted.split(".")[-1] if dotted else ""
+        strings = _strings(node)
+        if name in {"exec", "eval", "compile"} and "." not in dotted:
+            self.add("MC-EXEC", f"runs code from a string ({name})")
+        elif name in {"setattr", "delattr"} and "." not in dotted and node.args:
+            target = self._root(_dotted(node.args[0]))
+            literal = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+            if target:
+                self.add("MC-BUILTINS" if target.startswith("builtins") else "MC-MODULES",
+                         f"{name}() on {target}, which the tests may rely on")
+            elif not literal:
+                self.add("MC-EXEC", f"{name}() with a computed attribute name")
+            elif isinstance(node.args[1], ast.Constant) and node.args[1].value in COMPARISON_DUNDERS:
+                self.add("MC-EQUALITY", f"{name}() of {node.args[1].value}: overrides comparison of objects")
+        elif name == "getattr" and "." not in dotted and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant):
+            self.add("MC-EXEC", "getattr() with a computed attribute name", "note")
+        elif name in {"globals", "locals", "vars"} and "." not in dotted:
+            self.add("MC-EXEC", f"uses {name}()", "note")
+        elif name == "type" and len(node.args) == 3:
+            self.add("MC-EQUALITY", "builds a class with type(name, bases, namespace)", "note")
+        elif name in {"run_line_magic", "run_cell_magic", "system", "getoutput"} and ("get_ipython" in dotted or dotted.startswith("get_ipython")):
+            magic = strings[0] if strings else "?"
+            benign = name.startswith("run_") and magic in {"matplotlib", "time", "timeit", "precision"}
+            if not benign:
+                self.add("MC-IPYTHON", f"runs the IPython magic or shell command {magic!r}")
+        elif name in {"register", "unregister"} and "events" in dotted:
+            self.add("MC-IPYTHON", "registers code to run around later cells (IPython events)")
+        elif name in {"append", "insert", "extend", "remove", "clear", "pop", "__setitem__", "update", "setdefault"} and any(
+                hook in dotted for hook in ("input_transformers", "ast_transformers", "sys.modules", "meta_path",
+                                            "path_hooks", "user_ns", "shell_handlers", "sys.path")):
+            self.add("MC-IPYTHON" if "transformers" in dotted else "MC-MODULES", f"changes {dotted.rsplit('.', 1)[0]}")
+        elif name in PROCESS_CALLS and dotted.split(".")[0] in {"os", "subprocess", "pty", "multiprocessing", "signal"} | set(
+                k for k, v in self.aliases.items() if v.split(".")[0] in {"os", "subprocess", "pty", "multiprocessing"}):
+            self.add("MC-PROCESS", f"calls {dotted} (processes and signals)")
+        elif name in {"exit", "quit"} and dotted in {"sys.exit", "exit", "quit"}:
+            self.add("MC-PROCESS", f"calls {dotted}() (ends the kernel)", "note")
+        head = self.aliases.get(dotted.split(".")[0], dotted.split(".")[0]).split(".")[0] if dotted else ""
+        file_module = head in {"os", "shutil", "glob", "pathlib", "io", "sqlite3", "codecs"} or "Path(" in dotted
+        if name in FILE_CALLS and ((name == "open" and "." not in dotted) or file_module
+                                   or (name in {"glob", "iglob"} and "." not in dotted)):
+            suspicious = [s for s in strings if any(word in s.lower() for word in SUSPICIOUS_WORDS) or s.startswith("/")]
+            computed = any(not isinstance(arg, ast.Constant) for arg in node.args[:1])
+            if suspicious:
+                self.add("MC-FILES", f"file access with {dotted or name}() to {suspicious[0]!r} (course folders?)")
+            elif computed and name in {"open", "glob", "iglob", "listdir", "scandir", "walk", "remove", "unlink", "rename",
+                                       "rmtree", "copy", "copyfile", "move", "connect"}:
+                self.add("MC-FILES", f"file access with {dotted or name}() to a computed path", "note")
+        self.generic_visit(node)
+
+
+def scan_code(source: str, where: str = "", local_modules: Iterable[str] = ()) -> list[Finding]:
+    """Scan one cell's code (IPython syntax allowed) for tampering patterns.
+
+    >>> for finding in scan_code("get_ipython().input_transformers_post.append(f)", "cell 3"):
+    ...     print(finding.line())
+    cell 3: changes get_ipython().input_transformers_post
+    cell 3: uses IPython's .input_transformers_post (changes how later cells run)
+    >>> scan_code("class A:\\n    __eq__ = lambda self, other: True")[0].severity
+    'review'
+    """
+    text = _python_source(source)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    scanner = _Scanner(where, local_modules)
+    scanner.visit(tree)
+    return scanner.found
+
+
+def _python_source(source: str) -> str:
+    """The cell's code with IPython syntax (magics, ``!`` commands) turned into Python, as IPython would."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - fall back to the raw text
+        return source
+
+
+def release_source(source: str, begin: str = "### BEGIN HIDDEN TESTS", end: str = "### END HIDDEN TESTS") -> str:
+    """A test cell's source as released to students: the hidden-test blocks removed (like nbgrader).
+
+    >>> release_source("assert a\\n### BEGIN HIDDEN TESTS\\nassert b\\n### END HIDDEN TESTS")
+    'assert a'
+    """
+    lines = source.split("\n")
+    kept: list[str] = []
+    hidden = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped == begin.strip():
+            hidden = True
+            continue
+        if stripped == end.strip():
+            hidden = False
+            continue
+        if not hidden:
+            kept.append(line)
+    return "\n".join(kept).rstrip("\n")
+
+
+def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]]) -> list[Finding]:
+    """Compare the graded cells of a submitted notebook with the gradebook's definition of the notebook.
+
+    ``source_cells`` lists the gradebook's cells in order, as dicts with ``name``, ``cell_type``,
+    ``locked``, ``source``, ``grade`` (a grade cell), ``solution`` (an answer cell).
+
+    >>> cells = [{"name": "t1", "cell_type": "code", "locked": True, "source": "assert x", "grade": True, "solution": False}]
+    >>> [f.message for f in compare_cells({"cells": []}, cells)]
+    ['the test cell t1 was deleted (its tests could not run: 0 points)']
+    """
+    findings: list[Finding] = []
+    seen: dict[str, int] = {}
+    by_id: dict[str, dict[str, Any]] = {}
+    for cell in submitted.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        grade_id = meta.get("grade_id")
+        if grade_id:
+            seen[grade_id] = seen.get(grade_id, 0) + 1
+            by_id.setdefault(grade_id, cell)
+    known = {cell["name"] for cell in source_cells}
+    for name, count in seen.items():
+        if count > 1:
+            findings.append(Finding("MC-CELLS", "note", f"{count} cells claim the grade id {name} (copies are ignored)", name))
+        if name not in known:
+            findings.append(Finding("MC-CELLS", "note", f"a cell claims the unknown grade id {name} (ignored)", name))
+    for cell in source_cells:
+        name = cell["name"]
+        mine = by_id.get(name)
+        is_test = cell.get("grade") and not cell.get("solution") and cell.get("locked")
+        if mine is None:
+            if is_test:
+                findings.append(Finding("MC-CELLS", "review", f"the test cell {name} was deleted (its tests could not run: 0 points)", name))
+            elif cell.get("solution"):
+                findings.append(Finding("MC-CELLS", "review", f"the answer cell {name} was deleted (the answer, if any, "
+                                        "is in another cell: check it)", name))
+            elif cell.get("locked"):
+                findings.append(Finding("MC-CELLS", "note", f"the read-only cell {name} was deleted", name))
+            continue
+        source = mine.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if mine.get("cell_type") != cell["cell_type"]:
+            findings.append(Finding("MC-CELLS", "note", f"the cell {name} was changed from {cell['cell_type']} to "
+                                    f"{mine.get('cell_type')} (nbgrader changed it back)", name))
+        if cell.get("locked"):
+            expected = release_source(cell.get("source") or "")
+            if source.strip() != expected.strip() and source.strip() != (cell.get("source") or "").strip():
+                kind = "test" if is_test else "read-only"
+                findings.append(Finding("MC-CELLS", "note", f"the {kind} cell {name} was edited; nbgrader graded the "
+                                        "original instead", name))
+    return findings
+
+
+def scan_notebook(submitted: dict[str, Any], source_cells: list[dict[str, Any]],
+                  local_modules: Iterable[str] = ()) -> list[Finding]:
+    """Scan the code a student wrote or changed (answer cells and cells of their own) for tampering."""
+    locked = {cell["name"] for cell in source_cells if cell.get("locked")}
+    findings: list[Finding] = []
+    for index, cell in enumerate(submitted.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        grade_id = meta.get("grade_id")
+        if grade_id in locked:
+            continue  # restored from the gradebook before running
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        where = grade_id or f"cell {index + 1}"
+        findings.extend(scan_code(source, where, local_modules))
+    return findings
+
+
+def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str] | None = None) -> list[Finding]:
+    """Findings from a grading kernel's log (audit-hook refusals, guard repairs, missing heartbeats).
+
+    ``code_cells`` is how many code cells ran (to notice a disabled guard); ``labels`` names the code
+    cells in the order they ran (grade id or ``cell N``), to say where a finding happened.
+    """
+    findings: list[Finding] = []
+    posts = 0
+    armed = False
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for raw in lines:
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError:
+            findings.append(Finding("MC-GUARD", "review", "the grading log contains text the guard did not write"))
+            continue
+        if not isinstance(record, dict):
+            continue
+        kind = record.get("kind")
+        if kind == "armed":
+            armed = True
+        elif kind == "cell" and record.get("phase") == "post":
+            posts += 1
+        elif kind == "blocked":
+            findings.append(Finding("MC-SANDBOX", "review", f"the sandbox refused {record.get('event')}: {record.get('detail')}"))
+        elif kind == "process":
+            findings.append(Finding("MC-PROCESS", "note", f"started a process ({record.get('event')})"))
+        elif kind == "finding":
+            number = record.get("cell")
+            where = record.get("grade_id") or ""
+            if not where and isinstance(number, int) and labels and 0 < number <= len(labels):
+                where = labels[number - 1]
+            elif not where and number:
+                where = f"cell run {number}"
+            severity = record.get("severity") if record.get("severity") in SEVERITIES else "review"
+            finding = Finding(str(record.get("code", "MC-GUARD")), severity, str(record.get("message", "")), where)
+            if finding not in findings:
+                findings.append(finding)
+    if code_cells is not None and lines and armed and posts < code_cells:
+        findings.append(Finding("MC-GUARD", "review", f"the grading guard saw {posts} of {code_cells} cells finish "
+                                "(it was disabled or bypassed by notebook code)"))
+    return findings
+
+
+def findings_from_outputs(nb: dict[str, Any], limits_text: str = "") -> list[Finding]:
+    """Notes about cells that hit a limit (timeout, memory) in an executed notebook."""
+    findings: list[Finding] = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") != "error":
+                continue
+            where = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id") or f"cell {index + 1}"
+            if output.get("ename") == "CellTimeoutError":
+                findings.append(Finding("MC-LIMIT", "note", "the cell ran past the time limit and was interrupted", where))
+            elif output.get("ename") == "MemoryError":
+                findings.append(Finding("MC-LIMIT", "note", f"the cell ran out of memory{limits_text}", where))
+    return findings

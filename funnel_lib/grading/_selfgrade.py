@@ -1,0 +1,363 @@
+"""Self-study grading: ``funnel grade NOTEBOOK`` grades a learner's copy of an exercise with the hidden tests.
+
+The learner's notebook is only read. A temporary nbgrader course is made from the instructor's
+version of the assignment (``solutions/<assignment>/``, hidden tests included), the notebook is
+"submitted" there, graded by the same sandboxed engine as class autograding, and the result is a
+per-question table plus ``<notebook stem>_feedback.html`` written beside the notebook (that file is
+ours: it is overwritten on the next run, and the report says so).
+
+>>> QuestionResult("rate_test", "test", 0.0, 1.0, "failed", "AssertionError: rate should be 0.3").row()
+['rate_test', '0', '1', 'failed', 'AssertionError: rate should be 0.3']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from funnel_lib.grading._course import (
+    Course,
+    CourseError,
+    find_course_root,
+    load_course,
+    nbgrader_warnings,
+    new_gradebook,
+)
+
+__all__ = ["GradeReport", "QuestionResult", "grade_notebook", "identify_exercise", "locate_course"]
+
+LEARNER = "learner"
+
+
+@dataclass
+class QuestionResult:
+    """One graded cell of the learner's notebook.
+
+    >>> QuestionResult("why", "written", None, 1.0, "not autograded").row()[:4]
+    ['why', '-', '1', 'not autograded']
+    """
+
+    grade_id: str
+    kind: str  # "test" (autograded), "written" (manually graded answer) or "task"
+    points: float | None
+    max_points: float
+    outcome: str  # "passed", "partial", "failed", "no answer", "not autograded"
+    message: str = ""
+
+    def row(self) -> list[str]:
+        """The table row."""
+        points = "-" if self.points is None else f"{self.points:g}"
+        return [self.grade_id, points, f"{self.max_points:g}", self.outcome, self.message]
+
+
+@dataclass
+class GradeReport:
+    """The outcome of :func:`grade_notebook`.
+
+    >>> report = GradeReport(Path("ex.ipynb"), "ps1", "ex", "graded", "",
+    ...                      [QuestionResult("q1_test", "test", 2.0, 2.0, "passed")])
+    >>> report.score, report.max_score, report.passed
+    (2.0, 2.0, True)
+    """
+
+    notebook: Path
+    assignment: str
+    notebook_name: str
+    status: str
+    reason: str
+    questions: list[QuestionResult] = field(default_factory=list)
+    feedback: Path | None = None
+    feedback_replaced: bool = False
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        """Points earned on the autograded questions."""
+        return sum(q.points or 0.0 for q in self.questions if q.kind == "test")
+
+    @property
+    def max_score(self) -> float:
+        """Points available on the autograded questions."""
+        return sum(q.max_points for q in self.questions if q.kind == "test")
+
+    @property
+    def passed(self) -> bool:
+        """True when grading worked and every autograded question got full points."""
+        return self.status in {"graded", "needs review"} and all(
+            q.outcome == "passed" for q in self.questions if q.kind == "test")
+
+    def table(self) -> str:
+        """The per-question table with a summary, as printed by ``funnel grade``."""
+        headers = ["question", "points", "max", "result", "message"]
+        rows = [q.row() for q in self.questions]
+        widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(4)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:4], widths)) + "  " + headers[4]]
+        for row in rows:
+            message = row[4] if len(row[4]) <= 100 else row[4][:97] + "..."
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + message)
+        lines.append("")
+        lines.append(f"{self.assignment}/{self.notebook_name}: {self.score:g} of {self.max_score:g} autograded points")
+        written = [q for q in self.questions if q.kind != "test"]
+        if written:
+            lines.append(f"{len(written)} written answer(s) ({sum(q.max_points for q in written):g} points) "
+                         "are not autograded: your instructor grades them")
+        if self.status not in {"graded"}:
+            lines.append(f"status: {self.status}" + (f" — {self.reason}" if self.reason else ""))
+        if self.feedback is not None:
+            lines.append(f"feedback: {self.feedback}" + (" (replaced the previous feedback file)" if self.feedback_replaced else ""))
+        return "\n".join(lines)
+
+
+def locate_course(notebook: Path, course: str | os.PathLike[str] | None = None) -> Course:
+    """The course a learner's notebook belongs to: ``course``, else the nearest course above it, else this repository."""
+    if course is not None:
+        return load_course(course)
+    candidates = [find_course_root(notebook)]
+    import funnel_lib
+
+    candidates.append(Path(funnel_lib.__file__).resolve().parents[1])
+    for root in candidates:
+        if root is None or not (root / "nbgrader_config.py").is_file():
+            continue
+        found = load_course(root)
+        if found.assignments():
+            return found
+    raise CourseError(
+        f"no nbgrader course with exercises was found above {notebook.parent} or where funnel_lib is installed; "
+        "pass --course DIR (the folder with nbgrader_config.py and the solutions)"
+    )
+
+
+def _grade_ids(nb: dict[str, Any]) -> set[str]:
+    found = set()
+    for cell in nb.get("cells", []):
+        grade_id = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
+        if grade_id:
+            found.add(grade_id)
+    return found
+
+
+def identify_exercise(course: Course, notebook: Path, nb: dict[str, Any]) -> tuple[str, str]:
+    """Which (assignment, notebook) of the course a learner's notebook is: by its folder and name, else by its cells."""
+    assignments = course.assignments()
+    folder = notebook.parent.name
+    if folder in assignments and notebook.stem in course.source_notebooks(folder):
+        return folder, notebook.stem
+    mine = _grade_ids(nb)
+    best: tuple[float, str, str] | None = None
+    if mine:
+        for assignment in assignments:
+            for name in course.source_notebooks(assignment):
+                try:
+                    theirs = _grade_ids(json.loads((course.source_dir / assignment / f"{name}.ipynb").read_text(encoding="utf-8")))
+                except (OSError, json.JSONDecodeError):
+                    continue
+                if theirs:
+                    share = len(mine & theirs) / len(theirs)
+                    if best is None or share > best[0]:
+                        best = (share, assignment, name)
+    if best is not None and best[0] >= 0.5:
+        return best[1], best[2]
+    listing = ", ".join(f"{a}/{n}.ipynb" for a in assignments for n in course.source_notebooks(a))
+    raise CourseError(f"{str(notebook)!r} is not one of the course's exercises; the exercises are: {listing}")
+
+
+def _read_notebook(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise CourseError(f"{str(path)!r} is not a notebook: it is not UTF-8 text ({error.reason})") from error
+    except json.JSONDecodeError as error:
+        raise CourseError(f"{str(path)!r} is not a notebook: it is not valid JSON (line {error.lineno}, "
+                          f"column {error.colno}: {error.msg}); was it saved completely?") from error
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or "nbformat" not in data:
+        raise CourseError(f"{str(path)!r} is not a notebook: valid JSON, but without the notebook fields "
+                          "'cells' and 'nbformat'")
+    return data
+
+
+def _quiet_logger(name: str) -> logging.Logger:
+    logger = logging.getLogger(f"funnel_lib.grading.self.{name}")
+    logger.handlers[:] = [logging.NullHandler()]
+    logger.propagate = False
+    return logger
+
+
+def _temporary_course(course: Course, assignment: str, root: Path) -> Course:
+    """A private copy of the course holding only ``assignment``'s source, with its own gradebook."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.utils import temp_attrs
+
+    config_text = (course.root / "nbgrader_config.py").read_text(encoding="utf-8")
+    db = root / "gradebook.db"
+    (root / "nbgrader_config.py").write_text(
+        config_text + "\n\nc = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(db)!r}\n",
+        encoding="utf-8",
+    )
+    source_name = course.coursedir.source_directory
+    shutil.copytree(course.source_dir / assignment, root / source_name / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    new_gradebook(db)
+    temp = load_course(root)
+    with temp_attrs(temp.coursedir, assignment_id=assignment):
+        app = GenerateAssignment(coursedir=temp.coursedir, config=temp.config, log=_quiet_logger("generate"))
+        app.force = True
+        app.create_assignment = True
+        try:
+            with nbgrader_warnings():
+                app.start()
+        except Exception as error:  # noqa: BLE001
+            raise CourseError(f"could not prepare the exercise {assignment!r} from {course.source_dir / assignment}: {error}") from error
+    return temp
+
+
+def _messages(autograded: Path) -> dict[str, str]:
+    """grade id -> first line of what a failing cell reported, from the autograded notebook."""
+    import re
+
+    messages: dict[str, str] = {}
+    try:
+        nb = json.loads(autograded.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return messages
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    for cell in nb.get("cells", []):
+        grade_id = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
+        if not grade_id:
+            continue
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") == "error":
+                value = ansi.sub("", str(output.get("evalue", ""))).strip().splitlines()
+                messages[grade_id] = f"{output.get('ename')}: {value[0] if value else ''}".strip().rstrip(":")
+                break
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = output.get("text", "")
+                text = "".join(text) if isinstance(text, list) else text
+                lines = [line for line in ansi.sub("", text).splitlines() if line.strip()]
+                messages[grade_id] = "wrote to stderr: " + (lines[-1].strip() if lines else "")
+                break
+    return messages
+
+
+def grade_notebook(
+    notebook: str | os.PathLike[str],
+    course: str | os.PathLike[str] | None = None,
+    *,
+    feedback: bool = True,
+    cell_timeout: int | None = None,
+) -> GradeReport:
+    """Grade a learner's copy of an exercise with the hidden tests; never modifies the notebook.
+
+    >>> grade_notebook("/nonexistent/ex01.ipynb")
+    Traceback (most recent call last):
+    ...
+    funnel_lib.grading._course.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
+    """
+    import time
+
+    from funnel_lib.grading._autograde import autograde
+    from funnel_lib.grading._course import quiet_gradebook
+
+    started = time.monotonic()
+    path = Path(notebook).expanduser()
+    if not path.is_file():
+        raise CourseError(f"notebook {str(path)!r} does not exist")
+    path = path.resolve()
+    nb = _read_notebook(path)
+    found = locate_course(path, course)
+    assignment, name = identify_exercise(found, path, nb)
+    root = Path(tempfile.mkdtemp(prefix="funnel-grade-"))
+    try:
+        temp = _temporary_course(found, assignment, root)
+        target = temp.submission_dir(LEARNER, assignment) / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        protected = [found.source_dir, found.step_dir("submitted"), found.step_dir("autograded")]
+        report = autograde(assignment, temp, jobs=1, force=True, progress=None, reports_dir=root / "reports",
+                           cell_timeout=cell_timeout, extra_protected=[str(p) for p in protected])
+        result = report.results[0] if report.results else None
+        status = result.status if result else "error"
+        reason = result.reason if result else "nothing was graded"
+        autograded = temp.autograded_dir(LEARNER, assignment) / f"{name}.ipynb"
+        messages = _messages(autograded)
+        questions: list[QuestionResult] = []
+        with quiet_gradebook(temp.db_url, temp.course_id) as gb:
+            definition = gb.find_notebook(name, assignment)
+            order = [cell.name for cell in definition.source_cells]
+            kinds = {cell.name: ("written" if cell.name in {s.name for s in definition.solution_cells} else "test")
+                     for cell in definition.grade_cells}
+            kinds.update({cell.name: "task" for cell in definition.task_cells})
+            maxima = {cell.name: float(cell.max_score) for cell in list(definition.grade_cells) + list(definition.task_cells)}
+            scores: dict[str, float | None] = {}
+            try:
+                submission = gb.find_submission_notebook(name, assignment, LEARNER)
+                for grade in submission.grades:
+                    scores[grade.name] = None if grade.auto_score is None else float(grade.auto_score)
+            except Exception:  # noqa: BLE001 - not graded (kernel died, ...)
+                pass
+            for cell_name in sorted(maxima, key=lambda n: order.index(n) if n in order else len(order)):
+                kind = kinds[cell_name]
+                points = scores.get(cell_name)
+                maximum = maxima[cell_name]
+                if kind != "test":
+                    outcome = "no answer" if points == 0 else "not autograded"
+                    message = "" if outcome == "no answer" else "graded by your instructor"
+                elif points is None:
+                    outcome, message = "failed", reason or "not graded"
+                    points = 0.0
+                elif points >= maximum:
+                    outcome, message = "passed", ""
+                elif points > 0:
+                    outcome, message = "partial", messages.get(cell_name, "")
+                else:
+                    outcome, message = "failed", messages.get(cell_name, "")
+                questions.append(QuestionResult(cell_name, kind, points, maximum, outcome, message))
+        feedback_path = None
+        replaced = False
+        if feedback and autograded.exists():
+            feedback_path, replaced = _feedback(temp, assignment, name, path)
+        return GradeReport(path, assignment, name, status, reason, questions, feedback_path, replaced,
+                           time.monotonic() - started)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple[Path | None, bool]:
+    """Generate nbgrader's HTML feedback in the temporary course and copy it beside the learner's notebook."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.utils import temp_attrs
+    from traitlets.config import Config
+
+    config = Config(temp.config)
+    config.HTMLExporter.template_name = "feedback"
+    with temp_attrs(temp.coursedir, assignment_id=assignment, student_id=LEARNER):
+        app = GenerateFeedback(coursedir=temp.coursedir, config=config, log=_quiet_logger("feedback"))
+        app.force = True
+        try:
+            with nbgrader_warnings():
+                app.start()
+        except Exception:  # noqa: BLE001 - feedback is a bonus; the table is the result
+            return None, False
+    html = temp.step_dir("feedback") / LEARNER / assignment / f"{name}.html"
+    if not html.exists():
+        return None, False
+    target = notebook.with_name(f"{notebook.stem}_feedback.html")
+    if target.resolve() == notebook.resolve():  # pragma: no cover - a notebook cannot end in .html
+        return None, False
+    replaced = target.exists()
+    try:
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.copyfile(html, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError:
+        return None, False
+    return target, replaced
