@@ -8,10 +8,12 @@ True
 
 from funnel_lib.audience import AUDIENCES, Audience
 from funnel_lib.catalog import ASK_CATALOG, CatalogEntry, catalog_frame
+from funnel_lib.events import funnel_from_events, time_to_convert
 from funnel_lib.framework import Finding, Report, check
 from funnel_lib.model import Funnel, Step
 from funnel_lib.simulate import ModelParams, SimulationResult, big_ask_baseline, compare, simulate
 from funnel_lib.stages import Stage
+from funnel_lib.stats import compare_counts, compare_variants
 from funnel_lib.thresholds import Thresholds
 
 __version__ = "0.1.0"
@@ -34,5 +36,9 @@ __all__ = [
     "catalog_frame",
     "check",
     "compare",
+    "compare_counts",
+    "compare_variants",
+    "funnel_from_events",
     "simulate",
+    "time_to_convert",
 ]

@@ -178,6 +178,11 @@ class SimulationResult:
     ``declined`` (saw the ask and said no), ``said_yes``, ``pass_rate`` (said_yes / reached),
     ``share_of_start`` (said_yes / audience) and ``readiness`` (mean readiness of those arriving).
     For the exact engine counts are expected shares of the audience (the audience is 1).
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> result = simulate(Funnel([Step("Quiz", "engagement", ask=2), Step("Buy", "conversion", ask=7)]))
+    >>> float(result.table["reached"].iloc[0]), bool(result.conversion == result.table["said_yes"].iloc[-1])
+    (1.0, True)
     """
 
     funnel: Funnel

@@ -1,0 +1,448 @@
+"""Vectorised engine behind :func:`funnel_lib.events.funnel_from_events` (internal).
+
+Everything here works on plain numpy arrays that :mod:`funnel_lib.events` has already
+validated (times as int64 in the column's own unit, users as int codes, steps as 0..K-1).
+
+1. The step events (noise rows are dropped first) are sorted by (user, time, step) with stable
+   LSD radix passes: numpy sorts 8- and 16-bit keys with a radix sort, so a key is cut into
+   16-bit digits and only the small digit arrays and one final permutation are gathered. The
+   time passes are skipped when the log is already in time order, as logs usually are; ties
+   between different steps at one instant are put in step order; other ties keep row order.
+2. One engine per mode handles every candidate chain at once:
+
+   * ordered (:func:`ordered`): a backward as-of pass per step. For an event e of step j,
+     B(e) is the latest entry time that starts a chain ending at e; it is B of the latest
+     event of step j-1 at or before e. The window binds only the last event, so the user
+     reaches step j iff some e has ``t(e) - B(e) <= window``. (This is the greedy chain read
+     backwards, and what ClickHouse's ``windowFunnel`` computes per user.)
+   * strict (:func:`strict`): a chain may only stay at the same timestamp or move to the user's
+     next distinct funnel-step timestamp; the set of reachable offsets per entry is a bitmask.
+   * any (:func:`any_order`): from each start event, the earliest event of every step at or
+     after it; a set completes step k when the latest of those is within the window.
+
+3. Big logs (:data:`PARALLEL_MIN_EVENTS` rows or more) are read in row ranges and split into
+   contiguous ranges of users, a few per thread (:func:`run`): numpy releases the GIL in its
+   loops, the parts never interact, small parts stay in cache, and a thread that is slowed
+   down by another process only delays the part it is working on.
+
+Each engine returns, per step, the users who reached it (sorted) and the time from the entry
+event for their first completion (earliest completion, then earliest entry event).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__: list[str] = []  # internal module
+
+#: int64 stand-in for "no window".
+NO_WINDOW = np.iinfo(np.int64).max
+
+
+@dataclass
+class Sorted:
+    """Step events sorted by (user, time); ``row`` is the position in the caller's frame."""
+
+    user: np.ndarray  # int64 codes >= 0
+    time: np.ndarray  # int64, in the time column's own unit
+    step: np.ndarray  # int8 step index
+    row: np.ndarray | None  # int64 original row positions, or None when not needed
+
+
+@dataclass
+class StepReach:
+    """Users reaching one step (sorted unique codes) and their time from entry (same order)."""
+
+    users: np.ndarray
+    durations: np.ndarray
+
+
+def _digit(values: np.ndarray, shift: int, width: int) -> np.ndarray:
+    """Bits ``shift .. shift+width`` of non-negative int64 ``values`` as a compact uint8/uint16 array.
+
+    On little-endian machines the digit is read through a byte or 16-bit-word view of the values
+    (no int64 temporary); the values have no bits above the last digit, so no masking is needed.
+    """
+    small = np.uint8 if width <= 8 else np.uint16
+    if sys.byteorder == "little" and values.flags.c_contiguous and shift % (8 if width <= 8 else 16) == 0:
+        words = values.view(small).reshape(-1, 8 if width <= 8 else 4)
+        return np.ascontiguousarray(words[:, shift // (8 if width <= 8 else 16)])
+    return ((values >> shift) & ((1 << width) - 1)).astype(small)  # pragma: no cover - big-endian
+
+
+def _radix_argsort(values: np.ndarray, nbits: int, order: np.ndarray | None = None) -> np.ndarray | None:
+    """Stable argsort of non-negative int64 ``values`` (< 2**nbits), applied after ``order``.
+
+    LSD radix: one stable pass per 16-bit digit (8-bit for a short last digit); numpy sorts
+    8- and 16-bit integers with a radix sort. Each digit is cut out in one sequential pass
+    and only the small digit arrays are gathered. Returns ``order`` unchanged if ``nbits`` is 0.
+    """
+    shift = 0
+    while shift < nbits:
+        width = 8 if nbits - shift <= 8 else 16
+        digit = _digit(values, shift, width)
+        if order is not None:
+            digit = digit[order]
+        o = np.argsort(digit, kind="stable")
+        order = o if order is None else order[o]
+        shift += width
+    return order
+
+
+def sort_by_user_time(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarray,
+                      row: np.ndarray | None) -> Sorted:
+    """Sort step events by (user, time, step); remaining ties keep input order."""
+    order: np.ndarray | None = None
+    if time.size > 1 and not bool(np.all(time[1:] >= time[:-1])):
+        rel = time - time.min()
+        order = _radix_argsort(rel, int(rel.max()).bit_length())
+        del rel
+    order = _radix_argsort(user, user_bits, order)
+    # narrow types where the codes allow: smaller arrays make every later gather cheaper
+    user_type = np.int32 if user_bits <= 31 else np.int64
+    if order is not None:
+        # user and step travel together: one gather instead of two
+        if user_bits <= 24:
+            packed = user.astype(np.uint32)
+            packed <<= np.uint32(8)
+            packed |= step.astype(np.uint32)
+        else:
+            packed = np.left_shift(user, 8)
+            packed |= step
+        packed = packed[order]
+        time = time[order]
+        if row is not None:
+            row = row[order]
+        del order
+        step = (packed & 0xFF).astype(np.int8)
+        packed >>= 8
+        user = packed.astype(user_type)
+    else:
+        user = user.astype(user_type)
+    return _steps_in_order_within_ties(Sorted(user, time, step, row))
+
+
+def _steps_in_order_within_ties(s: Sorted) -> Sorted:
+    """Among events of one user at one time, put lower steps first (stable otherwise)."""
+    if s.user.size < 2:
+        return s
+    tie = s.user[1:] == s.user[:-1]
+    tie &= s.time[1:] == s.time[:-1]
+    inverted = tie & (s.step[1:] < s.step[:-1])
+    if not inverted.any():
+        return s
+    group = np.concatenate([[0], np.cumsum(~tie)])
+    positions = np.flatnonzero(np.isin(group, group[1:][inverted]))
+    within = np.lexsort((s.step[positions], group[positions]))
+    step = s.step.copy()
+    step[positions] = s.step[positions][within]
+    row = s.row
+    if row is not None:
+        row = row.copy()
+        row[positions] = s.row[positions][within]  # type: ignore[index]
+    return Sorted(s.user, s.time, step, row)
+
+
+def _first_of_runs(keys: np.ndarray) -> np.ndarray:
+    """Boolean mask of the first element of each run of equal values."""
+    first = np.empty(keys.size, dtype=bool)
+    if keys.size:
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return first
+
+
+def _group_starts(s: Sorted) -> np.ndarray:
+    """For each position, the position of the first event with the same user and time."""
+    n = s.user.size
+    new = np.empty(n, dtype=bool)
+    if n:
+        new[0] = True
+        np.not_equal(s.user[1:], s.user[:-1], out=new[1:])
+        new[1:] |= s.time[1:] != s.time[:-1]
+    idx = np.where(new, np.arange(n), 0)
+    return np.maximum.accumulate(idx) if n else idx
+
+
+def _best_per_user(users: np.ndarray, start: np.ndarray, done: np.ndarray) -> StepReach:
+    """Per user (``users`` sorted, starts ascending within user): the earliest completion
+    ``done``, then the earliest start; returns unique users and ``done - start``."""
+    if users.size == 0:
+        return StepReach(users, users.copy())
+    first = _first_of_runs(users)
+    run_starts = np.flatnonzero(first)
+    best_done = np.minimum.reduceat(done, run_starts)
+    run_id = np.cumsum(first) - 1
+    hit = done == best_done[run_id]
+    # first hit of each run: hits are in start order within a user
+    hit_pos = np.flatnonzero(hit)
+    first_hit = hit_pos[_first_of_runs(users[hit_pos])]
+    return StepReach(users[first_hit], done[first_hit] - start[first_hit])
+
+
+def _earliest_at_or_after(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, threshold: np.ndarray
+                          ) -> np.ndarray:
+    """For each query, the first index i in [lo, hi] with values[i] >= threshold (values sorted
+    within each range; values[hi] >= threshold is guaranteed): a vectorised bisection."""
+    lo = lo.copy()
+    hi = hi.copy()
+    active = np.flatnonzero(lo < hi)
+    while active.size:
+        mid = (lo[active] + hi[active]) // 2
+        right = values[mid] >= threshold[active]
+        hi[active] = np.where(right, mid, hi[active])
+        lo[active] = np.where(right, lo[active], mid + 1)
+        active = active[lo[active] < hi[active]]
+    return lo
+
+
+def ordered(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
+    """Ordered mode, as a backward as-of pass per step (see below).
+
+    For an event e of step j, let B(e) be the latest entry time that starts a chain ending at e
+    (ignoring the window). B of a step-j event is B of the latest step-(j-1) event of the user at
+    or before it (ties already put lower steps first), because B never decreases along a user's
+    events of one step. The window only constrains the last event, so the user reaches step j at
+    e iff ``t(e) - B(e) <= window``. For the time from entry, the user's first such e is the
+    earliest completion, and every entry between ``t(e) - window`` and B(e) starts a valid chain
+    ending at e: the earliest of them is found by bisection among the user's entries.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    is_step = [s.step == j for j in range(n_steps)]
+    positions = [np.flatnonzero(mask) for mask in is_step]
+    entries = positions[0]
+    entry_user = s.user[entries]
+    entry_time = s.time[entries]
+    first = _first_of_runs(entry_user)
+    out = [StepReach(entry_user[first], np.zeros(int(first.sum()), dtype=np.int64))]
+    if n_steps == 1:
+        return out
+    span = int(s.time.max() - s.time.min()) if s.time.size else 0
+    window = min(window, span)  # differences never exceed the span: no overflow below
+    # each entry's user's first entry (index into entries)
+    user_first = np.maximum.accumulate(np.where(first, np.arange(entries.size), 0))
+    never = np.iinfo(np.int64).min // 4
+    best_start = entry_time  # B per event of the previous step
+    best_entry = np.arange(entries.size)  # which entry gives B
+    for j in range(1, n_steps):
+        here, previous = positions[j], positions[j - 1]
+        if here.size == 0 or previous.size == 0 or best_start.size == 0:
+            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            break
+        # latest step-(j-1) event before e: (number of step-(j-1) events up to e) - 1; a running
+        # count is cheaper than a binary search for every event
+        idx = np.cumsum(is_step[j - 1], dtype=np.int32 if s.step.size < 2**31 else np.int64)[here]
+        idx = idx.astype(np.int64) - 1
+        has = idx >= 0
+        np.maximum(idx, 0, out=idx)
+        user = s.user[here]
+        same = has & (s.user[previous[idx]] == user)
+        best_start = np.where(same, best_start[idx], never)
+        best_entry = np.where(same, best_entry[idx], -1)
+        t_here = s.time[here]
+        ok = t_here - best_start <= window
+        hit = np.flatnonzero(ok)
+        hit = hit[_first_of_runs(user[hit])]  # first completion per user
+        done = t_here[hit]
+        last = best_entry[hit]
+        chosen = _earliest_at_or_after(entry_time, user_first[last], last, done - window)
+        out.append(StepReach(user[hit], done - entry_time[chosen]))
+    return out
+
+
+def strict(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
+    """Strict order: consecutive chosen events with no other step event strictly between."""
+    n = s.user.size
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0:
+        return [StepReach(empty, empty) for _ in range(n_steps)]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(s.user[1:], s.user[:-1], out=new[1:])
+    new[1:] |= s.time[1:] != s.time[:-1]
+    gstart = np.flatnonzero(new)
+    gmask = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), s.step.astype(np.uint64)), gstart)
+    guser = s.user[gstart]
+    gtime = s.time[gstart]
+    n_groups = gstart.size
+    entries = np.flatnonzero(gmask & np.uint64(1))
+    users = guser[entries]
+    start = gtime[entries]
+    first = _first_of_runs(users)
+    out = [StepReach(users[first], np.zeros(int(first.sum()), dtype=np.int64))]
+    # reach: bit d set when the chain can stand on group (entry + d) at the current step
+    reach = np.ones(entries.size, dtype=np.uint64)
+    for j in range(1, n_steps):
+        # which offsets d (0..j) hold an event of step j inside the window
+        allowed = np.zeros(entries.size, dtype=np.uint64)
+        for d in range(j + 1):
+            g = entries + d
+            inside = g < n_groups
+            g = np.minimum(g, n_groups - 1)
+            inside &= (guser[g] == users) & (gtime[g] - start <= window)
+            has = ((gmask[g] >> np.uint64(j)) & np.uint64(1)).astype(bool) & inside
+            allowed |= has.astype(np.uint64) << np.uint64(d)
+        reach = (reach | (reach << np.uint64(1))) & allowed
+        alive = reach != 0
+        entries, users, start, reach = entries[alive], users[alive], start[alive], reach[alive]
+        if entries.size == 0:
+            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            break
+        lowest = reach & (~reach + np.uint64(1))
+        offset = np.frexp(lowest.astype(np.float64))[1].astype(np.int64) - 1
+        done = gtime[entries + offset]
+        out.append(_best_per_user(users, start, done))
+    return out
+
+
+def any_order(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
+    """Any order: the first k steps each occur within one window, in any order."""
+    n = s.user.size
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0:
+        return [StepReach(empty, empty) for _ in range(n_steps)]
+    gstart = _group_starts(s)
+    never = np.iinfo(np.int64).max
+    positions = [np.flatnonzero(s.step == j) for j in range(n_steps)]
+    out: list[StepReach] = []
+    latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # max over steps < k of next time
+    for j in range(n_steps):
+        pj = positions[j]
+        if pj.size == 0:
+            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            break
+        mask = s.step == j
+        before = np.cumsum(mask, dtype=np.int64)
+        before -= mask  # step-j events strictly before each position
+        idx = before[gstart]
+        found = idx < pj.size
+        np.minimum(idx, pj.size - 1, out=idx)
+        nxt = pj[idx]
+        t_next = np.where(found & (s.user[nxt] == s.user), s.time[nxt], never)
+        np.maximum(latest, t_next, out=latest)
+        # a set of steps 0..j starts at its earliest event, which is an event of one of them
+        cand = np.flatnonzero((s.step <= j) & (latest != never))
+        cand = cand[latest[cand] - s.time[cand] <= window]
+        out.append(_best_per_user(s.user[cand], s.time[cand], latest[cand]))
+    return out
+
+
+ENGINES = {"ordered": ordered, "strict": strict, "any": any_order}
+
+#: Below this many step events everything runs in the calling thread.
+PARALLEL_MIN_EVENTS = 1_000_000
+
+
+def workers() -> int:
+    """Threads to use for large logs: the CPUs this process may run on, at most 8."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(8, available))
+
+
+@dataclass
+class Chunk:
+    """Step events of one range of rows, in row order: raw user values (or codes), times, step
+    indices, row positions; per-step counts and the range of the user values."""
+
+    user: np.ndarray
+    time: np.ndarray
+    step: np.ndarray
+    rows: np.ndarray
+    counts: np.ndarray | None = None
+    low: int = 0
+    high: int = 0
+    has_missing_time: bool = False
+    part: np.ndarray | None = None  # which part of the users each event belongs to (see run)
+
+
+def parallel_map(func: Any, items: Any, threads: int) -> list[Any]:
+    """``list(map(func, items))``, on ``threads`` threads when more than one (each thread takes
+    the next item when it is free, so a slow item does not hold the others up)."""
+    items = list(items)
+    if threads < 2 or len(items) < 2:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def _one_part(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarray, row: np.ndarray | None,
+              n_steps: int, window: int, order: str) -> tuple[list[StepReach], np.ndarray | None]:
+    s = sort_by_user_time(user, user_bits, time, step, row)
+    del user, time, step, row
+    reach = ENGINES[order](s, n_steps, window)
+    first_rows = None
+    if s.row is not None:
+        entries = np.flatnonzero(s.step == 0)
+        first_rows = s.row[entries[_first_of_runs(s.user[entries])]]
+    return reach, first_rows
+
+
+#: Parts of users per thread: more parts than threads balance the load when a core is busy.
+PARTS_PER_THREAD = 4
+
+
+def user_cuts(sample: np.ndarray, parts: int) -> np.ndarray:
+    """Cut points splitting user values into ``parts`` contiguous ranges of about equal size."""
+    if sample.size == 0 or parts < 2:
+        return np.zeros(0, dtype=np.int64)
+    # "lower" picks actual sample values, in the sample's own integer type (exact for any range)
+    return np.unique(np.quantile(sample, np.linspace(0.0, 1.0, parts + 1)[1:-1], method="lower"))
+
+
+def assign_parts(chunk: Chunk, cuts: np.ndarray) -> None:
+    """Label each event of ``chunk`` with its part: the number of cut points at or below its user."""
+    chunk.part = np.searchsorted(cuts, chunk.user, side="right").astype(np.uint8 if cuts.size < 255 else np.uint16)
+
+
+def _codes(user: np.ndarray, offset: int) -> np.ndarray:
+    """``user - offset`` as int64 without overflow in the user's own integer type."""
+    if user.dtype.kind == "u" and offset >= 0:
+        return (user - user.dtype.type(offset)).astype(np.int64)
+    return user.astype(np.int64) - offset if offset else user.astype(np.int64, copy=False)
+
+
+def run(chunks: list[Chunk], user_offset: int, user_bits: int, n_steps: int, window: int, order: str, *,
+        need_rows: bool, threads: int = 1, cuts: np.ndarray | None = None
+        ) -> tuple[list[StepReach], np.ndarray | None]:
+    """Sort and run one engine; returns per-step reach (users sorted) and, with ``need_rows``, each
+    entry user's first entry row (aligned with ``reach[0].users``).
+
+    User codes are ``chunk.user - user_offset`` (below ``2**user_bits``). With ``cuts`` (and each
+    chunk's ``part`` labels from :func:`assign_parts`) the users are split into contiguous ranges;
+    each part is gathered from the chunks in row order, sorted and walked on its own (numpy
+    releases the GIL in its loops, so ``threads`` threads share the parts), and the parts' results
+    concatenated: they are already sorted by user.
+    """
+    if cuts is None or cuts.size == 0:
+        if len(chunks) == 1:
+            c = chunks[0]
+            user, time, step, row = c.user, c.time, c.step, c.rows
+        else:
+            user, time, step, row = (np.concatenate([getattr(c, f) for c in chunks])
+                                     for f in ("user", "time", "step", "rows"))
+        return _one_part(_codes(user, user_offset), user_bits, time, step, row if need_rows else None, n_steps,
+                         window, order)
+
+    def part(p: int) -> tuple[list[StepReach], np.ndarray | None]:
+        picks = [np.flatnonzero(c.part == p) for c in chunks]
+        user = _codes(np.concatenate([c.user[i] for c, i in zip(chunks, picks)]), user_offset)
+        time = np.concatenate([c.time[i] for c, i in zip(chunks, picks)])
+        step = np.concatenate([c.step[i] for c, i in zip(chunks, picks)])
+        row = np.concatenate([c.rows[i] for c, i in zip(chunks, picks)]) if need_rows else None
+        del picks
+        return _one_part(user, user_bits, time, step, row, n_steps, window, order)
+
+    results = parallel_map(part, range(cuts.size + 1), threads)
+    merged = [StepReach(np.concatenate([r[0][k].users for r in results]),
+                        np.concatenate([r[0][k].durations for r in results])) for k in range(n_steps)]
+    first_rows = np.concatenate([r[1] for r in results]) if need_rows else None  # type: ignore[misc]
+    return merged, first_rows
