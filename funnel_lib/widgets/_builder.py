@@ -18,6 +18,7 @@ from funnel_lib.simulate import SimulationResult, big_ask_baseline, simulate
 from funnel_lib.stages import Stage
 from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart
 from funnel_lib.widgets._common import (
+    pick_audience,
     audience_picker,
     close_tree,
     describe,
@@ -415,10 +416,7 @@ class FunnelBuilder(widgets.VBox):
 
     @audience.setter
     def audience(self, value: str | Audience) -> None:
-        who = resolve_audience(value)
-        if who not in [a for _, a in self.audience_picker.options]:
-            self.audience_picker.options = [*self.audience_picker.options, (who.name, who)]
-        self.audience_picker.value = who  # the observer recomputes
+        pick_audience(self.audience_picker, value)  # the observer recomputes
 
     @property
     def result(self) -> SimulationResult | None:

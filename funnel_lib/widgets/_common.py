@@ -15,7 +15,7 @@ from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.model import Funnel
 from funnel_lib.plots import OKABE_ITO, PALETTE
 
-__all__ = ["logger", "guarded", "style_widget", "audience_picker", "audience_options", "resolve_funnel",
+__all__ = ["logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
            "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS"]
 
 logger = logging.getLogger("funnel_lib.widgets")
@@ -208,6 +208,19 @@ def audience_picker(audience: str | Audience, *, tooltip_subject: str = "the fun
     )
     picker.add_class("funnel-audience")
     return picker
+
+
+def pick_audience(picker: widgets.ToggleButtons, value: str | Audience) -> None:
+    """Select an audience on a picker, adding it as an option first if it is a custom one.
+
+    >>> picker = audience_picker("cold"); pick_audience(picker, "hot"); picker.value.name
+    'hot'
+    >>> picker.close()
+    """
+    who = resolve_audience(value)
+    if who not in [a for _, a in picker.options]:
+        picker.options = [*picker.options, (who.name, who)]
+    picker.value = who
 
 
 def example_label(name: str) -> str:

@@ -14,7 +14,7 @@ from funnel_lib.model import Funnel
 from funnel_lib.plots import MODEL_NOTE, PALETTE
 from funnel_lib.simulate import SimulationResult, simulate
 from funnel_lib.widgets._chart import FigureDisplay
-from funnel_lib.widgets._common import audience_picker, close_tree, esc, guarded, pct, resolve_funnel, style_widget
+from funnel_lib.widgets._common import audience_picker, pick_audience, close_tree, esc, guarded, pct, resolve_funnel, style_widget
 
 __all__ = ["FunnelDuel", "DuelChart"]
 
@@ -186,10 +186,7 @@ class FunnelDuel(widgets.VBox):
 
     @audience.setter
     def audience(self, value: str | Audience) -> None:
-        who = resolve_audience(value)
-        if who not in [a for _, a in self.audience_picker.options]:
-            self.audience_picker.options = [*self.audience_picker.options, (who.name, who)]
-        self.audience_picker.value = who
+        pick_audience(self.audience_picker, value)
 
     @property
     def result_a(self) -> SimulationResult:
