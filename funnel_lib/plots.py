@@ -322,8 +322,9 @@ def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
 
     # the drop-off column, right of the axes
     column = ax.get_yaxis_transform()  # x in axes fraction, y in data
-    ax.annotate("left here:\ndrifted + declined", xy=(1.03, 1.0), xycoords="axes fraction", xytext=(0, 3),
-                textcoords="offset points", ha="left", va="bottom", fontsize=_SMALL, color=PALETTE["muted"],
+    # headed from below, where the title and legend above cannot collide with it
+    ax.annotate("left here:\ndrifted + declined", xy=(1.03, 0.0), xycoords="axes fraction", xytext=(4, -16),
+                textcoords="offset points", ha="left", va="top", fontsize=_SMALL, color=PALETTE["muted"],
                 annotation_clip=False)
     for i in range(n):
         ax.text(1.03, i, f"{_pct(drifted[i])} + {_pct(declined[i])}", transform=column, ha="left",
