@@ -182,6 +182,22 @@ class Guard:
         baseline[:] = list(baseline) + [item for item in added if not any(item is s for s in suspicious)]
         return list(baseline)
 
+    def _restore_methods(self, target: Any, owner: str, library: str, methods: dict[str, Any],
+                         own: dict[str, Any]) -> None:
+        """Undo replaced instance methods of ``target`` and patched methods of its classes."""
+        for name, found in methods.items():
+            original = own.get(name, MISSING)
+            if vars(target).get(name, MISSING) is not original:
+                self.finding("MC-IPYTHON", f"replaced the {owner}'s {name}() method; undone")
+                with contextlib.suppress(Exception):
+                    if original is MISSING:
+                        delattr(target, name)
+                    else:
+                        setattr(target, name, original)
+            if found is not None and vars(found[0]).get(name, MISSING) is not found[1]:
+                self.finding("MC-IPYTHON", f"patched {library}'s {found[0].__name__}.{name}(); undone")
+                setattr(found[0], name, found[1])
+
     def check_shell(self) -> None:
         """Undo changes to IPython's and ipykernel's execution machinery."""
         shell = self.shell
@@ -208,32 +224,10 @@ class Guard:
                     continue
                 self.finding("MC-IPYTHON", f"replaced the shell's {name}; undone")
                 setattr(shell, name, value)
-        for name, found in self.methods.items():
-            own = self.own_methods.get(name, MISSING)
-            if vars(shell).get(name, MISSING) is not own:
-                self.finding("MC-IPYTHON", f"replaced the shell's {name}() method; undone")
-                with contextlib.suppress(Exception):
-                    if own is MISSING:
-                        delattr(shell, name)
-                    else:
-                        setattr(shell, name, own)
-            if found is not None and vars(found[0]).get(name, MISSING) is not found[1]:
-                self.finding("MC-IPYTHON", f"patched IPython's {found[0].__name__}.{name}(); undone")
-                setattr(found[0], name, found[1])
+        self._restore_methods(shell, "shell", "IPython", self.methods, self.own_methods)
         kernel = self.kernel
         if kernel is not None:
-            for name, found in self.kernel_methods.items():
-                own = self.kernel_own.get(name, MISSING)
-                if vars(kernel).get(name, MISSING) is not own:
-                    self.finding("MC-IPYTHON", f"replaced the kernel's {name}() method; undone")
-                    with contextlib.suppress(Exception):
-                        if own is MISSING:
-                            delattr(kernel, name)
-                        else:
-                            setattr(kernel, name, own)
-                if found is not None and vars(found[0]).get(name, MISSING) is not found[1]:
-                    self.finding("MC-IPYTHON", f"patched ipykernel's {found[0].__name__}.{name}(); undone")
-                    setattr(found[0], name, found[1])
+            self._restore_methods(kernel, "kernel", "ipykernel", self.kernel_methods, self.kernel_own)
             if self.kernel_handlers is not None:
                 handlers, items = self.kernel_handlers
                 if getattr(kernel, "shell_handlers", None) is not handlers or handlers != items:
