@@ -262,6 +262,15 @@ def add_model_note(ax: Axes, text: str = MODEL_NOTE) -> Annotation:
 
 # -- the funnel chart ------------------------------------------------------------------------
 
+def _tidy(ax: Axes, grid: str | None) -> None:
+    """The house style of every chart: light grid lines behind the data, no top or right spine."""
+    if grid is not None:
+        ax.grid(axis=grid, color="#dddddd", linewidth=0.8)
+        ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
 def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
                 audience: str | Audience | None = None, title: str | None = None,
                 params: ModelParams | None = None, note: bool = True) -> Axes:
@@ -338,10 +347,7 @@ def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     ax.tick_params(axis="x", labelsize=_FONT)
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("share of the audience (%)", fontsize=_FONT)
-    ax.grid(axis="x", color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _tidy(ax, grid="x")
 
     rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
@@ -459,8 +465,7 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     ax.tick_params(axis="x", length=0)
     ax.set_ylabel("ask size and readiness (0-10)", fontsize=_FONT)
     ax.set_xlabel("step and stage", fontsize=_FONT)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _tidy(ax, grid=None)
 
     rows = _legend_above(ax, [bars, line, band, *flag_handles], ncols=2)
     if title is None:
@@ -545,10 +550,7 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
     ax.tick_params(labelsize=_FONT)
     ax.set_xlabel("step number (0 = start)", fontsize=_FONT)
     ax.set_ylabel("share of the audience still in (%)", fontsize=_FONT)
-    ax.grid(color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _tidy(ax, grid="both")
 
     rows = _legend_above(ax, list(ax.get_lines()), ncols=2)
     _title(ax, title, rows)
@@ -614,10 +616,7 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
     ax.tick_params(labelsize=_FONT)
     ax.set_xlabel(f"steps completed (of {n})", fontsize=_FONT)
     ax.set_ylabel("share of the simulated people (%)", fontsize=_FONT)
-    ax.grid(axis="y", color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _tidy(ax, grid="y")
 
     rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
