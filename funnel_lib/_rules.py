@@ -8,7 +8,8 @@ summary; :data:`RULES` is the registry the lessons and the instructor guide list
 * ``MC2xx`` the asks: entry, pacing, jumps and drops;
 * ``MC3xx`` value and reward;
 * ``MC4xx`` trust;
-* ``MC5xx`` fit with the audience, using the course's user model (:mod:`funnel_lib.simulate`).
+* ``MC5xx`` fit with the audience, using the course's user model (:mod:`funnel_lib.simulate`);
+* ``MC6xx`` ethics: dark patterns (defined in :mod:`funnel_lib._rules_ethics`).
 
 The rules (``sev.`` is the severity):
 
@@ -39,6 +40,13 @@ MC402  error    step5_trust             a big ask comes with no earlier step sho
 MC501  warning  step6_intent            stagnation_run+ steps in a row ask over stagnation_gap below predicted readiness
 MC502  warning  step6_intent            a step before the conversion asks over resistance_gap above predicted readiness
 MC503  warning  step8_conversion        the conversion asks over readiness_gap above predicted readiness
+MC601  error    ethics                  a consent box is ticked for the person (pre-ticked consent)
+MC602  error    ethics                  a step before the conversion takes a card and starts charging by itself
+MC603  error    ethics                  leaving what a step started takes more than max_cancel_effort (roach motel)
+MC604  error    ethics                  more than max_hidden_cost of a step's ask is shown only at that step
+MC605  error    ethics                  a paid extra is added that the person did not choose
+MC606  error    ethics                  a countdown, deadline or scarcity claim that is not true
+MC607  error    ethics                  the way to say no is worded to shame the person
 =====  =======  ======================  ==============================================================================
 
 Structural rules (``MC1xx``-``MC4xx``) judge only the numbers on the steps. The ``MC5xx`` rules
@@ -86,16 +94,17 @@ LESSON_TITLES: dict[int, str] = {
     9: "The transition to conversion",
     10: "The psychology of small yeses",
     11: "Common mistakes",
-    12: "The whole framework",
+    12: "Ethics and law",
+    13: "The whole framework",
 }
 """The course's lessons by number (notebook files are numbered the same way)."""
 
 PRINCIPLES: tuple[str, ...] = (
     "step1_entry", "step2_value", "step3_next_step", "step4_gradual", "step5_trust", "step6_intent",
     "step7_reward", "step8_conversion", "too_much_too_early", "skipping_steps", "no_value_between_steps",
-    "overcomplicated", "no_guidance", "stage_order",
+    "overcomplicated", "no_guidance", "stage_order", "ethics",
 )
-"""The 14 ideas the checker enforces: the framework's eight steps, five named mistakes and stage order."""
+"""The 15 ideas the checker enforces: the framework's eight steps, five named mistakes, stage order and ethics."""
 
 MISTAKES: dict[str, str] = {
     "too_much_too_early": "asking for too much too early",
@@ -116,7 +125,8 @@ LESSONS: dict[str, tuple[int, str]] = {
     "step7_reward": (8, LESSON_TITLES[8]),
     "step8_conversion": (9, LESSON_TITLES[9]),
     **{mistake: (11, LESSON_TITLES[11]) for mistake in MISTAKES},
-    "stage_order": (12, LESSON_TITLES[12]),
+    "stage_order": (13, LESSON_TITLES[13]),
+    "ethics": (12, LESSON_TITLES[12]),
 }
 """Which lesson teaches each principle: principle -> (lesson number, lesson title)."""
 
@@ -704,3 +714,9 @@ def rules_frame() -> pd.DataFrame:
         for r in RULES.values()
     ]
     return pd.DataFrame(rows).set_index("code")
+
+
+# ---------------------------------------------------------------------------------------------
+# MC6xx - ethics: registered by their own module, after every rule above
+# ---------------------------------------------------------------------------------------------
+from funnel_lib import _rules_ethics  # noqa: E402,F401  (imports _rule from here, so it comes last)

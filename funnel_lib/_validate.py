@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from numbers import Real
 from typing import Any
 
-__all__ = ["check_score", "check_name", "check_choice", "check_positive_int", "check_probability"]
+__all__ = ["check_score", "check_name", "check_choice", "check_positive_int", "check_probability", "check_flag"]
 
 SCORE_MIN = 0.0
 SCORE_MAX = 10.0
@@ -103,3 +103,18 @@ def check_probability(argument: str, value: Any) -> float:
     0.03
     """
     return check_score(argument, value, low=0.0, high=1.0)
+
+
+def check_flag(argument: str, value: Any) -> bool:
+    """Return ``value`` after checking it is ``True`` or ``False`` (not 0, 1 or a string).
+
+    >>> check_flag("auto_renews", True)
+    True
+    >>> check_flag("auto_renews", "yes")
+    Traceback (most recent call last):
+    ...
+    TypeError: auto_renews must be True or False, got 'yes' (str)
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{argument} must be True or False, got {value!r} ({type(value).__name__})")
+    return value

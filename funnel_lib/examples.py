@@ -24,7 +24,7 @@ from funnel_lib._rules import LESSONS, MISTAKES, PRINCIPLES
 from funnel_lib.audience import AUDIENCES
 from funnel_lib.model import Funnel, Step
 
-__all__ = ["Example", "EXAMPLES", "get_example", "get_pair", "list_examples"]
+__all__ = ["Example", "EXAMPLES", "DARK_PATTERNS", "get_example", "get_pair", "list_examples"]
 
 _S = Step.from_catalog
 
@@ -93,6 +93,7 @@ _IDEAS = {
     "step7_reward": "steps that give back less than they ask",
     "step8_conversion": "a conversion before people are ready",
     "stage_order": "stages out of order",
+    "ethics": "a dark pattern",
 }
 
 
@@ -260,6 +261,69 @@ def _too_small() -> Funnel:
                   name="Online course for past students: too many small steps")
 
 
+# ---------------------------------------------------------------------------------------------
+# dark patterns: each changes how one step of a good funnel treats people (lesson 12)
+# ---------------------------------------------------------------------------------------------
+def _forced_continuity() -> Funnel:
+    steps = _saas_steps()
+    steps[3] = steps[3].replace(name="Start a 14-day free trial (card needed, then billed monthly)",
+                                card_required=True, auto_renews=True)
+    return Funnel(steps, name="SaaS: the free trial bills itself")
+
+
+def _roach_motel() -> Funnel:
+    steps = _saas_steps()
+    steps[6] = steps[6].replace(name="Subscribe to a paid plan (cancel by phone only)", auto_renews=True,
+                                cancel_effort=8)
+    return Funnel(steps, name="SaaS: subscribe online, cancel by phone")
+
+
+def _confirmshaming() -> Funnel:
+    steps = _course_steps()
+    steps[2] = steps[2].replace(name='Download the planner (or "No thanks, I don\'t care about passing")',
+                                confirmshaming=True)
+    return Funnel(steps, name="Online course: a no button that shames")
+
+
+def _preticked_consent() -> Funnel:
+    steps = _b2b_steps()
+    steps[2] = steps[2].replace(name="Download the report (box ticked: share my details with partners)",
+                                consent_preticked=True)
+    return Funnel(steps, name="B2B consulting: consent ticked in advance")
+
+
+def _hidden_costs() -> Funnel:
+    steps = _gym_steps()
+    steps[4] = steps[4].replace(name="Buy a one-month pass (joining fee shown at checkout)", hidden_cost=2)
+    return Funnel(steps, name="Local gym: a joining fee at checkout")
+
+
+def _sneak_into_basket() -> Funnel:
+    steps = _gym_steps()
+    steps[4] = steps[4].replace(name="Buy a one-month pass (towel service already in the basket)",
+                                added_extras=True)
+    return Funnel(steps, name="Local gym: an extra already in the basket")
+
+
+def _fake_urgency() -> Funnel:
+    steps = _course_steps()
+    steps[5] = steps[5].replace(name="Enrol now: the offer ends in 10 minutes (the timer restarts)",
+                                false_urgency=True)
+    return Funnel(steps, name="Online course: a countdown that restarts")
+
+
+DARK_PATTERNS: dict[str, str] = {
+    "forced_continuity": "MC602",
+    "roach_motel": "MC603",
+    "confirmshaming": "MC607",
+    "preticked_consent": "MC601",
+    "hidden_costs": "MC604",
+    "sneak_into_basket": "MC605",
+    "fake_urgency": "MC606",
+}
+"""The dark-pattern examples (all ``principle="ethics"``) and the rule that flags each one."""
+
+
 def _example(*args: object, **kwargs: object) -> Example:
     return Example(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -316,6 +380,27 @@ EXAMPLES: dict[str, Example] = {
         _example("too_small_for_hot_audience", "broken",
                  "Past students are walked through extra posts and quizzes before they may enrol again.",
                  _too_small, audience="hot", principle="step6_intent", variant_of="online_course"),
+        _example("forced_continuity", "broken",
+                 "The SaaS free trial takes a card and starts billing monthly unless people remember to cancel.",
+                 _forced_continuity, principle="ethics", variant_of="saas_trial"),
+        _example("roach_motel", "broken",
+                 "The SaaS plan is bought in two clicks but can only be cancelled by phone in office hours.",
+                 _roach_motel, principle="ethics", variant_of="saas_trial"),
+        _example("confirmshaming", "broken",
+                 "The course's planner pop-up labels its no button \"I don't care about passing\".",
+                 _confirmshaming, principle="ethics", variant_of="online_course"),
+        _example("preticked_consent", "broken",
+                 "The consulting report form comes with 'share my details with partners' already ticked.",
+                 _preticked_consent, principle="ethics", variant_of="b2b_consulting"),
+        _example("hidden_costs", "broken",
+                 "The gym shows the monthly price, then adds a joining fee on the checkout page.",
+                 _hidden_costs, principle="ethics", variant_of="local_gym"),
+        _example("sneak_into_basket", "broken",
+                 "The gym's checkout adds a paid towel service that nobody picked.",
+                 _sneak_into_basket, principle="ethics", variant_of="local_gym"),
+        _example("fake_urgency", "broken",
+                 "The course's enrolment page shows a 10-minute countdown that starts again on every visit.",
+                 _fake_urgency, principle="ethics", variant_of="online_course"),
     ]
 }
 """Every example by name: ``EXAMPLES[name]()`` builds a fresh funnel; the fields describe it."""
@@ -365,13 +450,13 @@ def list_examples() -> pd.DataFrame:
     >>> table.columns.tolist()
     ['kind', 'principle', 'mistake', 'lesson', 'audience', 'variant_of', 'steps', 'story']
     >>> table["kind"].value_counts().to_dict()
-    {'broken': 11, 'good': 5}
+    {'broken': 18, 'good': 5}
     """
     rows = []
     for e in EXAMPLES.values():
         rows.append({
             "name": e.name, "kind": e.kind, "principle": e.principle, "mistake": e.mistake,
-            "lesson": LESSONS[e.principle][0] if e.principle else 12, "audience": e.audience,
+            "lesson": LESSONS[e.principle][0] if e.principle else LESSONS["stage_order"][0], "audience": e.audience,
             "variant_of": e.variant_of, "steps": len(e()), "story": e.story,
         })
     return pd.DataFrame(rows).set_index("name")

@@ -3,8 +3,8 @@
 The framework has eight steps (a low-friction entry, immediate value, a next small step,
 gradual commitment, trust at every step, asks that fit the person's intent, rewarding steps,
 and a conversion only once people are ready), five stages in a fixed order, and five named
-mistakes. Each of these 14 principles is enforced by at least one rule in :data:`RULES`; every
-finding says what is wrong, with numbers, how to fix it, and which lesson teaches it.
+mistakes. Each of these 14 principles, and ethics (the ``MC6xx`` dark-pattern rules), is enforced
+by at least one rule in :data:`RULES`; every finding says what is wrong, with numbers, how to fix it, and which lesson teaches it.
 
 >>> from funnel_lib.model import Funnel, Step
 >>> cold_sale = Funnel([Step("Book a demo", "conversion", ask=6, value=5, trust=5)], name="cold sale")
@@ -171,7 +171,7 @@ class Report:
         0  MC106    error  <NA>       4
         1  MC201    error     1       2
         2  MC202    error     1      11
-        3  MC102  warning     1      12
+        3  MC102  warning     1      13
         """
         rows = [
             {"code": f.code, "severity": f.severity, "step": None if f.step is None else f.step + 1,

@@ -23,16 +23,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnel_lib._validate import check_name, check_score
+from funnel_lib._validate import check_flag, check_name, check_score
 from funnel_lib.catalog import lookup_action
 from funnel_lib.stages import Stage
 
 __all__ = ["Step", "Funnel", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "small-yeses-funnel"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest file version. Version 1 files (no ethics fields) still load; a funnel that uses no
+ethics field is still written as version 1, so files made before version 2 stay byte-for-byte the same."""
 
-_STEP_KEYS = ("name", "stage", "ask", "value", "trust", "description", "action")
+_ETHICS_FLAGS = ("consent_preticked", "card_required", "auto_renews", "added_extras", "false_urgency",
+                 "confirmshaming")
+_ETHICS_SIZES = ("cancel_effort", "hidden_cost")
+_ETHICS_KEYS = _ETHICS_FLAGS + _ETHICS_SIZES
+_STEP_KEYS = ("name", "stage", "ask", "value", "trust", "description", "action") + _ETHICS_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +47,37 @@ class Step:
 
     All three sizes are on a 0-10 scale; ``stage`` is a :class:`Stage` or its lower-case name.
 
+    Eight optional fields describe how the step treats people, so the checker's ethics rules
+    (``MC6xx``, lesson 12) can flag dark patterns. Their defaults describe a fair step, so a
+    step that leaves them alone is exactly what it was before they existed:
+
+    ==================  =======  ======================================================================
+    field               default  meaning
+    ==================  =======  ======================================================================
+    consent_preticked   False    a consent box (e-mails, sharing data) is already ticked for the person
+    card_required       False    the step asks for payment details, even if nothing is charged yet
+    auto_renews         False    what the step starts turns into (or stays) a paid plan unless cancelled
+    cancel_effort       0        how hard it is to undo or leave what the step started, on the ask scale
+                                 (0 nothing to undo, 1 one click, 5 a form and a wait, 8 a phone call)
+    hidden_cost         0        part of this step's ask that was not shown before (fees at checkout);
+                                 at most ``ask``
+    added_extras        False    the step puts a paid extra in the basket that the person did not choose
+    false_urgency       False    a countdown, deadline or "only 2 left" that is not true
+    confirmshaming      False    the way to say no is worded to shame ("No thanks, I like losing money")
+    ==================  =======  ======================================================================
+
     >>> Step("Take a 3-question quiz", "engagement", ask=2, value=4)
     Step(name='Take a 3-question quiz', stage='engagement', ask=2.0, value=4.0, trust=0.0)
+    >>> Step("Start a free trial", "progression", ask=5, card_required=True, auto_renews=True)
+    Step(name='Start a free trial', stage='progression', ask=5.0, value=0.0, trust=0.0, card_required=True, auto_renews=True)
     >>> Step("Buy", "conversion", ask=12)
     Traceback (most recent call last):
     ...
     ValueError: ask must be between 0 and 10, got 12
+    >>> Step("Buy", "conversion", ask=6, hidden_cost=7)
+    Traceback (most recent call last):
+    ...
+    ValueError: hidden_cost must be at most the step's ask (6), got 7
     """
 
     name: str
@@ -56,6 +87,14 @@ class Step:
     trust: float = 0.0
     description: str = ""
     action: str | None = field(default=None, compare=True)
+    consent_preticked: bool = False
+    card_required: bool = False
+    auto_renews: bool = False
+    cancel_effort: float = 0.0
+    hidden_cost: float = 0.0
+    added_extras: bool = False
+    false_urgency: bool = False
+    confirmshaming: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", check_name("name", self.name))
@@ -66,10 +105,27 @@ class Step:
             raise TypeError(f"description must be a string, got {self.description!r} ({type(self.description).__name__})")
         if self.action is not None:
             object.__setattr__(self, "action", lookup_action(self.action).key)
+        for flag in _ETHICS_FLAGS:
+            check_flag(flag, getattr(self, flag))
+        for size in _ETHICS_SIZES:
+            object.__setattr__(self, size, check_score(size, getattr(self, size)))
+        if self.hidden_cost > self.ask:
+            raise ValueError(f"hidden_cost must be at most the step's ask ({self.ask:g}), got {self.hidden_cost:g}")
+
+    def ethics(self) -> dict[str, Any]:
+        """The ethics fields that differ from their fair defaults (empty for a fair step).
+
+        >>> Step("Buy", "conversion", ask=6, hidden_cost=1.5).ethics()
+        {'hidden_cost': 1.5}
+        >>> Step("Buy", "conversion", ask=6).ethics()
+        {}
+        """
+        return {key: getattr(self, key) for key in _ETHICS_KEYS if getattr(self, key)}
 
     def __repr__(self) -> str:
+        extra = "".join(f", {key}={value!r}" for key, value in self.ethics().items())
         return (f"Step(name={self.name!r}, stage={self.stage.value!r}, ask={self.ask!r}, "
-                f"value={self.value!r}, trust={self.trust!r})")
+                f"value={self.value!r}, trust={self.trust!r}{extra})")
 
     @classmethod
     def from_catalog(cls, action: str, **overrides: Any) -> Step:
@@ -116,6 +172,7 @@ class Step:
             data["description"] = self.description
         if self.action is not None:
             data["action"] = self.action
+        data.update(self.ethics())
         return data
 
     @classmethod
@@ -311,15 +368,22 @@ class Funnel:
         >>> Funnel([Step("A", "entry", ask=1)], name="x").to_dict()["steps"][0]["ask"]
         1.0
         """
-        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": self._name,
-                "steps": [s.to_dict() for s in self._steps]}
+        steps = [s.to_dict() for s in self._steps]
+        uses_ethics = any(s.ethics() for s in self._steps)
+        return {"format": FORMAT_NAME, "version": FORMAT_VERSION if uses_ethics else 1, "name": self._name,
+                "steps": steps}
 
     @classmethod
     def from_dict(cls, data: Any) -> Funnel:
-        """Rebuild a funnel from :meth:`to_dict` output.
+        """Rebuild a funnel from :meth:`to_dict` output (file versions 1 and 2).
 
         >>> Funnel.from_dict({"name": "x", "steps": [{"name": "A", "stage": "entry", "ask": 1}]}).name
         'x'
+        >>> Funnel.from_dict({"version": 1, "steps": [{"name": "A", "stage": "entry", "ask": 1,
+        ...                                            "auto_renews": True}]})
+        Traceback (most recent call last):
+        ...
+        ValueError: step key 'auto_renews' needs file version 2, but the file says version 1
         """
         if not isinstance(data, dict):
             raise TypeError(f"funnel data must be a dict with keys 'name' and 'steps', got {type(data).__name__}")
@@ -328,11 +392,17 @@ class Funnel:
             raise ValueError(f"funnel data has unknown key {unknown[0]!r}; allowed: 'format', 'version', 'name', 'steps'")
         if data.get("format", FORMAT_NAME) != FORMAT_NAME:
             raise ValueError(f"format must be {FORMAT_NAME!r}, got {data.get('format')!r}")
-        if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
-            raise ValueError(f"version must be {FORMAT_VERSION}, got {data.get('version')!r}")
+        version = data.get("version", FORMAT_VERSION)
+        if isinstance(version, bool) or version not in range(1, FORMAT_VERSION + 1):
+            raise ValueError(f"version must be one of {list(range(1, FORMAT_VERSION + 1))}, got {version!r}")
         steps = data.get("steps")
         if not isinstance(steps, list):
             raise ValueError(f"funnel data needs 'steps' as a list, got {steps!r}")
+        if version == 1:
+            for step in steps:
+                newer = [key for key in _ETHICS_KEYS if isinstance(step, dict) and key in step]
+                if newer:
+                    raise ValueError(f"step key {newer[0]!r} needs file version 2, but the file says version 1")
         return cls([Step.from_dict(s) for s in steps], name=data.get("name", ""))
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -75,6 +75,8 @@ class Thresholds:
     stagnation_run       2        MC501  consecutive too-small steps that count as stagnation
     resistance_gap       3        MC502  an ask this far above predicted readiness meets resistance
     readiness_gap        1        MC503  how far the conversion's ask may exceed readiness
+    max_cancel_effort    2        MC603  most effort leaving may take (2: a short online form)
+    max_hidden_cost      0        MC604  most of a step's ask that may be shown only at that step
     ===================  =======  =====  ==========================================================
 
     Each field also carries its own description (see :meth:`to_frame`). Values are checked
@@ -121,6 +123,10 @@ class Thresholds:
                                      "meets resistance", "MC502")
     readiness_gap: float = _size(1, "how far the conversion's ask may exceed the predicted readiness of the "
                                     "people reaching it", "MC503")
+    max_cancel_effort: float = _size(2, "most effort that cancelling, unsubscribing or leaving may take, on the "
+                                        "ask scale (1 one click, 2 a short online form, 8 a phone call)", "MC603")
+    max_hidden_cost: float = _size(0, "most of a step's ask that may be revealed only at that step (fees first "
+                                      "shown at checkout); 0 means every cost is shown up front", "MC604")
 
     def __post_init__(self) -> None:
         for f in fields(self):

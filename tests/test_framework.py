@@ -33,7 +33,7 @@ from funnel_lib.thresholds import DEFAULT_THRESHOLDS, resolve_thresholds
 ALL_PRINCIPLES = [
     "step1_entry", "step2_value", "step3_next_step", "step4_gradual", "step5_trust", "step6_intent",
     "step7_reward", "step8_conversion", "too_much_too_early", "skipping_steps", "no_value_between_steps",
-    "overcomplicated", "no_guidance", "stage_order",
+    "overcomplicated", "no_guidance", "stage_order", "ethics",
 ]
 
 
@@ -57,7 +57,7 @@ def F(steps: list[Step]) -> Funnel:
     return Funnel(steps, name="test")
 
 
-def changed(**edits: dict[str, float | str]) -> Funnel:
+def changed(**edits: dict[str, float | str | bool]) -> Funnel:
     """The ladder with some steps' fields changed: changed(s0={"ask": 3})."""
     steps = ladder()
     for key, fields in edits.items():
@@ -119,6 +119,15 @@ TRIGGER_AND_MISS: dict[str, tuple[Funnel, Funnel]] = {
     # MC4xx trust
     "MC401": (changed(s5={"trust": 2.5}), changed(s5={"trust": 3})),
     "MC402": (changed(s4={"trust": 5.5}), changed(s4={"trust": 6})),
+    # MC6xx ethics (more in tests/test_ethics_rules.py)
+    "MC601": (changed(s2={"consent_preticked": True}), F(ladder())),
+    "MC602": (changed(s3={"card_required": True, "auto_renews": True}), changed(s3={"card_required": True})),
+    "MC603": (changed(s5={"auto_renews": True, "cancel_effort": 2.5}),
+              changed(s5={"auto_renews": True, "cancel_effort": 2})),
+    "MC604": (changed(s5={"hidden_cost": 0.5}), F(ladder())),
+    "MC605": (changed(s5={"added_extras": True}), F(ladder())),
+    "MC606": (changed(s5={"false_urgency": True}), F(ladder())),
+    "MC607": (changed(s1={"confirmshaming": True}), F(ladder())),
 }
 
 MODEL_TRIGGER_AND_MISS: dict[str, tuple[Funnel, str, Funnel, str]] = {
@@ -194,7 +203,7 @@ def test_a_run_of_valueless_steps_is_one_error_not_also_warnings() -> None:
 # the registry
 # ---------------------------------------------------------------------------------------------
 def test_codes_are_unique_stable_and_well_formed() -> None:
-    assert all(re.fullmatch(r"MC[1-5]\d\d", code) for code in RULES)
+    assert all(re.fullmatch(r"MC[1-6]\d\d", code) for code in RULES)
     assert [rule.code for rule in RULES.values()] == list(RULES)
     assert len(set(RULES)) == len(RULES) >= 20
 
@@ -226,11 +235,11 @@ def test_rules_name_real_thresholds() -> None:
 
 def test_lessons_cover_every_principle_and_agree_with_the_titles() -> None:
     assert set(LESSONS) == set(ALL_PRINCIPLES)
-    assert sorted(LESSON_TITLES) == list(range(1, 13))
+    assert sorted(LESSON_TITLES) == list(range(1, 14))
     for principle, (number, title) in LESSONS.items():
         assert LESSON_TITLES[number] == title
     assert LESSONS["step1_entry"][0] == 2 and LESSONS["step8_conversion"][0] == 9
-    assert LESSONS["overcomplicated"][0] == 11 and LESSONS["stage_order"][0] == 12
+    assert LESSONS["overcomplicated"][0] == 11 and LESSONS["stage_order"][0] == 13
 
 
 def test_rules_frame_lists_every_rule() -> None:

@@ -165,7 +165,7 @@ def test_from_dict_rejects_bad_data() -> None:
         Funnel.from_dict({"steps": [], "colour": "red"})
     with pytest.raises(ValueError, match="format must be 'small-yeses-funnel'"):
         Funnel.from_dict({"format": "other", "steps": []})
-    with pytest.raises(ValueError, match="version must be 1"):
+    with pytest.raises(ValueError, match=r"version must be one of \[1, 2\], got 9"):
         Funnel.from_dict({"version": 9, "steps": []})
     with pytest.raises(ValueError, match="needs 'steps' as a list"):
         Funnel.from_dict({"name": "x"})
