@@ -65,12 +65,18 @@ def _step_code(step: Step) -> str:
                 shown = repr(mine.value) if field == "stage" else (
                     _num(mine) if field in ("ask", "value", "trust") else repr(mine))
                 parts.append(f"{field}={shown}")
-        return f"Step.from_catalog({', '.join(parts)})"
+        return f"Step.from_catalog({', '.join(parts + _ethics_code(step))})"
     parts = [repr(step.name), repr(step.stage.value), f"ask={_num(step.ask)}", f"value={_num(step.value)}",
              f"trust={_num(step.trust)}"]
     if step.description:
         parts.append(f"description={step.description!r}")
-    return f"Step({', '.join(parts)})"
+    return f"Step({', '.join(parts + _ethics_code(step))})"
+
+
+def _ethics_code(step: Step) -> list[str]:
+    """``key=value`` for the step's ethics fields that are not at their fair defaults."""
+    return [f"{key}={value!r}" if isinstance(value, bool) else f"{key}={_num(value)}"
+            for key, value in step.ethics().items()]
 
 
 def funnel_code(funnel: Funnel, variable: str = "funnel") -> str:
