@@ -62,6 +62,9 @@ PINNED = {
     "quiz": ["Question", "Quiz", "learner_seed", "LEARNER_SEED_ENV", "KINDS", "FEEDBACK_COLOURS"],
     "plots": ["OKABE_ITO", "PALETTE", "MODEL_NOTE", "plot_funnel", "plot_ladder", "plot_comparison", "plot_cohort",
               "add_model_note", "describe_funnel", "describe_ladder", "describe_comparison", "describe_cohort"],
+    "stats": ["compare_variants", "compare_counts", "prob_b_beats_a", "sample_size_per_arm", "MIN_EXPECTED"],
+    "datasets": ["load_hillstrom", "load_online_shoppers", "simulate_campaign_events", "simulate_ab_test", "data_path",
+                 "DATA_FILES", "NOISE_EVENTS", "SEGMENTS"],
 }
 
 
