@@ -237,8 +237,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
 # ----------------------------------------------------------------------------------------------
 # the assignments exist, and their sources have the shape the course promises
 # ----------------------------------------------------------------------------------------------
-def test_seven_assignments_each_released() -> None:
-    assert len(ASSIGNMENTS) == 7, f"solutions/ holds {ASSIGNMENTS}"
+def test_every_assignment_is_released() -> None:
+    assert len(ASSIGNMENTS) >= 8, f"solutions/ holds {ASSIGNMENTS}"
     released = sorted(p.name for p in EXERCISES.iterdir() if p.is_dir())
     assert released == ASSIGNMENTS, "exercises/ and solutions/ hold different assignments"
 
