@@ -583,6 +583,17 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
 
 # -- the cohort chart ------------------------------------------------------------------------
 
+def _cohort_of(result: Any) -> Any:
+    """The cohort table of a Monte Carlo result, or a clear error for anything else."""
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
+                        f"got {_describe(result)}")
+    if result.cohort is None:
+        raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
+                         "result (users=None); run simulate(funnel, users=1000, seed=1)")
+    return result.cohort
+
+
 def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str | None = None,
                 note: bool = True) -> Axes:
     """Draw how many steps each person of a simulated cohort completed, split by why they left.
@@ -602,13 +613,7 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
     ax = _check_ax(ax)
     title = _check_title(title)
     note = _check_note(note)
-    if not isinstance(result, SimulationResult):
-        raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
-                        f"got {_describe(result)}")
-    if result.cohort is None:
-        raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
-                         "result (users=None); run simulate(funnel, users=1000, seed=1)")
-    cohort = result.cohort
+    cohort = _cohort_of(result)
     n = len(result.table)
     users = len(cohort)
     steps = np.arange(n + 1)
@@ -769,13 +774,7 @@ def describe_cohort(result: SimulationResult) -> str:
     >>> print(describe_cohort(simulate(f, "warm", users=2_000, seed=1)))
     Bar chart of 2,000 simulated people in quiz first by steps completed: ...% completed none, ...% completed all 2, and most who left ...
     """
-    if not isinstance(result, SimulationResult):
-        raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
-                        f"got {_describe(result)}")
-    if result.cohort is None:
-        raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
-                         "result (users=None); run simulate(funnel, users=1000, seed=1)")
-    cohort = result.cohort
+    cohort = _cohort_of(result)
     n = len(result.table)
     users = len(cohort)
     completed = cohort["steps_completed"].to_numpy()
