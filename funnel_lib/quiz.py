@@ -184,7 +184,7 @@ class Question:
         """
         if isinstance(seed, bool) or not isinstance(seed, str | int):
             raise TypeError(f"seed must be a string or an integer, got {seed!r}")
-        digest = hashlib.sha256(f"{seed}\x1f{self.prompt}".encode()).digest()
+        digest = hashlib.sha256(f"{seed}\x1f{self.prompt}".encode("utf-8", "surrogatepass")).digest()
         positions = list(range(len(self.options)))
         random.Random(int.from_bytes(digest[:8], "big")).shuffle(positions)
         return tuple(positions)
