@@ -205,6 +205,7 @@ def test_simulated_ab_test_is_reproducible_and_sizes_per_arm() -> None:
     ("kwargs", "message"),
     [
         ({"rates": {"direct": {"purchased": 0.01}}}, "rates must map at least two arms"),
+        ({"rates": {"a": {}, "b": {"x": 0.1}}}, "rates['a'] must map outcome names to rates"),
         ({"rates": {"a": {"x": 0.1}, "b": {"y": 0.1}}}, "rates['b'] names outcomes ['y']; every arm needs ['x']"),
         ({"rates": {"a": {"x": 1.5}, "b": {"x": 0.1}}}, "rates['a']['x'] must be a rate between 0 and 1, got 1.5"),
         ({"rates": {"a": {"revenue": 0.1}, "b": {"revenue": 0.1}}}, "an outcome may not be called 'revenue'"),

@@ -230,3 +230,17 @@ def test_html_export_of_a_quiz_is_readable(tmp_path: Path) -> None:
     assert "Which ask fits a stranger?" in body and "Nearly free, so many say yes." in body
     assert "Quiz(children=" not in body and "VBox(children=" not in body and "RadioButtons(" not in body
     assert json.dumps(nb.cells[0].outputs[0]["data"]["text/plain"]).startswith('"Quiz ')
+
+
+def test_ipython_pretty_printing_uses_the_summary() -> None:
+    from IPython.lib.pretty import pretty
+
+    quiz = make_quiz()
+    assert pretty(quiz) == repr(quiz)
+
+
+def test_why_questions_check_the_rest_of_their_arguments() -> None:
+    with pytest.raises(TypeError, match="explanation must be a string"):
+        why_question(explanation=3)
+    with pytest.raises(TypeError, match="seed must be a string or an integer"):
+        why_question().order(None)  # type: ignore[arg-type]
