@@ -13,6 +13,10 @@ never calls ``plt.show()``, so the charts work the same in JupyterLab, in Voila 
   every step ("one big ask vs a ladder of small yeses");
 * :func:`plot_cohort` - how many steps each person of a simulated cohort completed.
 
+Each chart has a ``describe_*`` twin (:func:`describe_funnel`, :func:`describe_ladder`,
+:func:`describe_comparison`, :func:`describe_cohort`) that takes the same data and returns one
+sentence saying what the chart shows: print it under the chart as its text alternative.
+
 The charts show predictions of the course's *teaching model* (:mod:`funnel_lib.simulate`),
 and each says so in a small footnote (:func:`add_model_note`). Colours come from
 :data:`PALETTE`, the Okabe-Ito palette, which stays distinguishable for the common forms of
@@ -60,6 +64,10 @@ __all__ = [
     "plot_comparison",
     "plot_cohort",
     "add_model_note",
+    "describe_funnel",
+    "describe_ladder",
+    "describe_comparison",
+    "describe_cohort",
 ]
 
 OKABE_ITO: Mapping[str, str] = MappingProxyType({
@@ -376,6 +384,22 @@ def _tick_labels(table: Any, rotate: bool) -> list[str]:
     return labels
 
 
+def _check_thresholds(thresholds: Any) -> Thresholds:
+    if thresholds is None:
+        return Thresholds()
+    if not isinstance(thresholds, Thresholds):
+        raise TypeError(f"thresholds must be a Thresholds or None, got {thresholds!r} ({type(thresholds).__name__})")
+    return thresholds
+
+
+def _ladder_flags(result: SimulationResult, thresholds: Thresholds) -> list[str | None]:
+    """Per step: "resistance", "stagnation" or None, exactly where the checker warns (one definition)."""
+    table = result.table
+    conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
+    return fit_flags(table["ask"].to_numpy(dtype=float).tolist(), table["readiness"].to_numpy(dtype=float).tolist(),
+                     conversion, thresholds)
+
+
 def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
                 audience: str | Audience | None = None, title: str | None = None,
                 params: ModelParams | None = None, note: bool = True,
@@ -408,10 +432,7 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     note = _check_note(note)
     params = _check_params(params)
     result = _as_result(result_or_funnel, audience, "result_or_funnel", params, params_for_results=True)
-    if thresholds is None:
-        thresholds = Thresholds()
-    elif not isinstance(thresholds, Thresholds):
-        raise TypeError(f"thresholds must be a Thresholds or None, got {thresholds!r} ({type(thresholds).__name__})")
+    thresholds = _check_thresholds(thresholds)
     table = result.table
     n = len(table)
     x = table["step"].to_numpy(dtype=float)
@@ -419,7 +440,7 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     readiness = table["readiness"].to_numpy(dtype=float)
     known = ~np.isnan(readiness)  # a cohort step that nobody reached has no readiness
     conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
-    flags = fit_flags(ask.tolist(), readiness.tolist(), conversion, thresholds)
+    flags = _ladder_flags(result, thresholds)
     high = readiness + np.where(conversion, thresholds.readiness_gap, thresholds.resistance_gap)
     low = readiness - thresholds.stagnation_gap
     too_big = np.array([f == "resistance" for f in flags])
@@ -562,6 +583,17 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
 
 # -- the cohort chart ------------------------------------------------------------------------
 
+def _cohort_of(result: Any) -> Any:
+    """The cohort table of a Monte Carlo result, or a clear error for anything else."""
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
+                        f"got {_describe(result)}")
+    if result.cohort is None:
+        raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
+                         "result (users=None); run simulate(funnel, users=1000, seed=1)")
+    return result.cohort
+
+
 def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str | None = None,
                 note: bool = True) -> Axes:
     """Draw how many steps each person of a simulated cohort completed, split by why they left.
@@ -581,13 +613,7 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
     ax = _check_ax(ax)
     title = _check_title(title)
     note = _check_note(note)
-    if not isinstance(result, SimulationResult):
-        raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
-                        f"got {_describe(result)}")
-    if result.cohort is None:
-        raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
-                         "result (users=None); run simulate(funnel, users=1000, seed=1)")
-    cohort = result.cohort
+    cohort = _cohort_of(result)
     n = len(result.table)
     users = len(cohort)
     steps = np.arange(n + 1)
@@ -626,3 +652,140 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
     if note:
         add_model_note(ax, _how(result))
     return ax
+
+
+# -- text alternatives -----------------------------------------------------------------------
+#
+# One sentence per chart, computed from the same simulation as the chart, to print under it
+# (a text alternative for people who cannot see it, and a caption that survives any export).
+
+def _quote(name: str) -> str:
+    return f"\u201c{_short(name, 40)}\u201d"
+
+
+def _steps_phrase(indices: list[int], names: list[str]) -> str:
+    """ "step 2 (“Buy”)", "steps 1 (“A”) and 3 (“C”)", or, for more than three, ranges: "steps 1-8 and 10"."""
+    if len(indices) > 3:
+        spans = [f"{a + 1}" if a == b else f"{a + 1}-{b + 1}"
+                 for a, b in _runs(np.isin(np.arange(max(indices) + 1), indices))]
+    else:
+        spans = [f"{i + 1} ({_quote(names[i])})" for i in indices]
+    if len(indices) == 1:
+        return f"step {spans[0]}"
+    if len(spans) == 1:
+        return f"steps {spans[0]}"
+    return "steps " + ", ".join(spans[:-1]) + " and " + spans[-1]
+
+
+def describe_funnel(result_or_funnel: Funnel | SimulationResult, *, audience: str | Audience | None = None,
+                    params: ModelParams | None = None) -> str:
+    """One sentence describing what :func:`plot_funnel` draws for the same arguments (a text alternative).
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> f = Funnel([Step("Take a quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)],
+    ...            name="two steps")
+    >>> print(describe_funnel(f, audience="warm"))
+    Bar chart of the two steps funnel for a warm audience: ...% say yes to step 1 (“Take a quiz”) and ...% of the audience complete all 2 steps; the most people leave at step ... (“...”), ...% of the audience.
+    """
+    result = _as_result(result_or_funnel, audience, "result_or_funnel", _check_params(params))
+    names = result.table["name"].astype(str).tolist()
+    yes = _shares(result, "said_yes")
+    lost = _shares(result, "drifted") + _shares(result, "declined")
+    worst = int(np.argmax(lost))
+    n = len(names)
+    return (f"Bar chart of the {_funnel_name(result)} funnel for a {result.audience.name} audience: "
+            f"{_pct(float(yes[0]))} say yes to step 1 ({_quote(names[0])}) and {_pct(result.conversion)} of the "
+            f"audience complete all {n} step{'s' if n != 1 else ''}; the most people leave at step {worst + 1} "
+            f"({_quote(names[worst])}), {_pct(float(lost[worst]))} of the audience.")
+
+
+def describe_ladder(result_or_funnel: Funnel | SimulationResult, *, audience: str | Audience | None = None,
+                    params: ModelParams | None = None, thresholds: Thresholds | None = None) -> str:
+    """One sentence describing what :func:`plot_ladder` draws for the same arguments (a text alternative).
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> f = Funnel([Step("Watch a clip", "entry", ask=1), Step("Buy", "conversion", ask=8)], name="jump")
+    >>> print(describe_ladder(f))
+    Ladder chart of jump for a cold audience: the asks go 1, 8 while the mean readiness of the people arriving goes from ... to ...; step 2 (“Buy”) meets resistance (ask far above readiness).
+    """
+    params = _check_params(params)
+    result = _as_result(result_or_funnel, audience, "result_or_funnel", params, params_for_results=True)
+    flags = _ladder_flags(result, _check_thresholds(thresholds))
+    table = result.table
+    names = table["name"].astype(str).tolist()
+    ask = table["ask"].to_numpy(dtype=float)
+    asks = (f"go {', '.join(f'{a:g}' for a in ask)}" if len(ask) <= 8 else
+            f"run from {ask[0]:g} to {ask[-1]:g} over {len(ask)} steps (smallest {ask.min():g}, largest {ask.max():g})")
+    readiness = table["readiness"].to_numpy(dtype=float)
+    known = readiness[~np.isnan(readiness)]
+    moves = (f"goes from {known[0]:.1f} to {known[-1]:.1f}" if len(known) > 1 else
+             f"is {known[0]:.1f}" if len(known) == 1 else "is unknown (nobody arrived)")
+    verdicts = []
+    for role, meaning, verbs in (("resistance", "ask far above readiness", ("meets", "meet")),
+                                 ("stagnation", "ask far below readiness", ("causes", "cause"))):
+        at = [i for i, flag in enumerate(flags) if flag == role]
+        if at:
+            verdicts.append(f"{_steps_phrase(at, names)} {verbs[len(at) > 1]} {role} ({meaning})")
+    verdict = "; ".join(verdicts) if verdicts else "every ask fits the people arriving"
+    return (f"Ladder chart of {_funnel_name(result)} for a {result.audience.name} audience: the asks {asks} "
+            f"while the mean readiness of the people arriving {moves}; {verdict}.")
+
+
+def describe_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | SimulationResult, *,
+                        audience: str | Audience | None = None, params: ModelParams | None = None) -> str:
+    """One sentence describing what :func:`plot_comparison` draws for the same arguments (a text alternative).
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> big = Funnel([Step("Buy", "conversion", ask=8)], name="one big ask")
+    >>> ladder = Funnel([Step("Watch", "entry", ask=1, value=3), Step("Quiz", "engagement", ask=2, value=4),
+    ...                  Step("Trial", "progression", ask=5, value=6, trust=4),
+    ...                  Step("Buy", "conversion", ask=8)], name="ladder")
+    >>> print(describe_comparison(big, ladder))
+    Line chart of the share of a cold audience still in each funnel after every step: one big ask (1 step) ends at ...% converting and ladder (4 steps) at ...%: ladder converts ... times as many as one big ask.
+    """
+    params = _check_params(params)
+    results = [_as_result(funnel_a, audience, "funnel_a", params), _as_result(funnel_b, audience, "funnel_b", params)]
+    names = [_funnel_name(results[0], "funnel A"), _funnel_name(results[1], "funnel B")]
+    if names[0] == names[1]:
+        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    same = results[0].audience == results[1].audience
+    who = (f"a {results[0].audience.name} audience" if same
+           else f"a {results[0].audience.name} and a {results[1].audience.name} audience")
+    lengths = [len(r.table) for r in results]
+    labels = [f"{name} ({n} step{'s' if n != 1 else ''})" for name, n in zip(names, lengths, strict=True)]
+    a, b = results[0].conversion, results[1].conversion
+    if a > 0 and b > 0 and max(a, b) / min(a, b) >= 1.05:
+        high, low = (1, 0) if b > a else (0, 1)
+        ratio = f": {names[high]} converts {max(a, b) / min(a, b):.1f} times as many as {names[low]}"
+    elif a > 0 and b > 0:
+        ratio = ": about the same"
+    else:
+        ratio = ""
+    return (f"Line chart of the share of {who} still in each funnel after every step: {labels[0]} ends at "
+            f"{_pct(a)} converting and {labels[1]} at {_pct(b)}{ratio}.")
+
+
+def describe_cohort(result: SimulationResult) -> str:
+    """One sentence describing what :func:`plot_cohort` draws for the same cohort (a text alternative).
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> from funnel_lib.simulate import simulate
+    >>> f = Funnel([Step("Quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)], name="quiz first")
+    >>> print(describe_cohort(simulate(f, "warm", users=2_000, seed=1)))
+    Bar chart of 2,000 simulated people in quiz first by steps completed: ...% completed none, ...% completed all 2, and most who left ...
+    """
+    cohort = _cohort_of(result)
+    n = len(result.table)
+    users = len(cohort)
+    completed = cohort["steps_completed"].to_numpy()
+    reasons = cohort["left_because"].to_numpy()
+    drifted, declined = int((reasons == "drifted away").sum()), int((reasons == "declined").sum())
+    if drifted + declined == 0:
+        why = "nobody left"
+    elif drifted == declined:
+        why = "as many of those who left drifted away as declined"
+    else:
+        why = "most who left drifted away" if drifted > declined else "most who left declined (said no)"
+    return (f"Bar chart of {users:,} simulated people in {_funnel_name(result)} by steps completed: "
+            f"{_pct(float((completed == 0).mean()))} completed none, {_pct(result.conversion)} completed all {n}, "
+            f"and {why}.")

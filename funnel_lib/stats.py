@@ -27,6 +27,9 @@ first:
 
 The control row has NaN in the comparison columns. Intervals are two-sided at ``confidence``.
 
+Before a test, :func:`sample_size_per_arm` says how many people each arm needs to detect a given
+change of a conversion rate (statsmodels' power analysis for two proportions).
+
 >>> result = compare_counts({"control": (100, 2000), "new page": (150, 2000)}, control="control")
 >>> result[["variant", "rate", "lift", "p_value"]].round(4)
     variant    rate   lift  p_value
@@ -46,7 +49,7 @@ import pandas as pd
 
 # scipy.stats and statsmodels are imported inside the functions: importing funnel_lib stays fast
 
-__all__ = ["compare_variants", "compare_counts", "prob_b_beats_a", "MIN_EXPECTED"]
+__all__ = ["compare_variants", "compare_counts", "prob_b_beats_a", "sample_size_per_arm", "MIN_EXPECTED"]
 
 #: Fewest conversions (and non-conversions) per variant for which the normal approximation
 #: behind the z-test and the lift intervals is trusted without a note.
@@ -87,6 +90,50 @@ def _beta_greater(a1: int, b1: int, a2: int, b2: int) -> float:
     log_terms = (special.betaln(a1 + i, b1 + b2) - np.log(b2 + i) - special.betaln(1 + i, b2)
                  - special.betaln(a1, b1))
     return float(np.exp(special.logsumexp(log_terms)))
+
+
+def _check_rate(argument: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < float(value) < 1:
+        raise ValueError(f"{argument} must be a rate strictly between 0 and 1 (e.g. 0.02 for 2 %), got {value!r}")
+    return float(value)
+
+
+def sample_size_per_arm(base_rate: float, target_rate: float, *, alpha: float = 0.05, power: float = 0.8,
+                        alternative: str = "two-sided") -> int:
+    """People needed in each of two equal arms to detect a change of a rate from ``base_rate`` to ``target_rate``.
+
+    Uses Cohen's effect size for two proportions, *h* = 2 asin(sqrt(target)) - 2 asin(sqrt(base))
+    (``statsmodels.stats.proportion.proportion_effectsize``), and the normal power analysis of
+    ``statsmodels.stats.power.NormalIndPower``, rounded up. ``alpha`` is the false-positive rate
+    you accept, ``power`` the chance of detecting the change if it is real; ``alternative`` is
+    ``"two-sided"`` (the default and the honest choice when the ladder could also do worse) or
+    ``"larger"`` / ``"smaller"``. Double it for the whole test.
+
+    >>> sample_size_per_arm(0.05, 0.06)
+    8143
+    >>> sample_size_per_arm(0.05, 0.06, power=0.9) > sample_size_per_arm(0.05, 0.06) > sample_size_per_arm(0.05, 0.10)
+    True
+    """
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    base_rate, target_rate = _check_rate("base_rate", base_rate), _check_rate("target_rate", target_rate)
+    if base_rate == target_rate:
+        raise ValueError(f"target_rate must differ from base_rate ({base_rate!r}): no sample can detect no change")
+    for name, value in (("alpha", alpha), ("power", power)):
+        _check_rate(name, value)
+    if alternative not in ("two-sided", "larger", "smaller"):
+        raise ValueError(f"alternative must be 'two-sided', 'larger' or 'smaller', got {alternative!r}")
+    effect = float(proportion_effectsize(target_rate, base_rate))
+    if (alternative == "larger" and effect < 0) or (alternative == "smaller" and effect > 0):
+        raise ValueError(f"alternative={alternative!r} does not fit a change from {base_rate!r} to {target_rate!r}")
+    effect = abs(effect)  # the direction is checked above: its size is what matters now
+    if alternative != "two-sided":
+        alternative = "larger"
+    n = NormalIndPower().solve_power(effect_size=effect, alpha=float(alpha), power=float(power), ratio=1.0,
+                                     alternative=alternative)
+    return int(math.ceil(float(n)))
 
 
 def _check_confidence(confidence: Any) -> float:

@@ -227,3 +227,25 @@ def lab_server(tmp_path: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def voila_quiz(tmp_path: Path) -> Iterator[Server]:
+    """A one-question self-check quiz served by Voila, stopped afterwards."""
+    import nbformat
+
+    chromium_or_skip()
+    notebook = tmp_path / "quiz.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from funnel_lib.quiz import Question, Quiz\n"
+        "Quiz([Question('Which first step suits strangers?', ['Buy the course', 'Watch a short clip', 'Book a call'],\n"
+        "               answer=1, why=['Too big a first ask.', 'Nearly free, so many say yes.', 'Needs trust first.'])],\n"
+        "     seed='browser')"))
+    nbformat.write(nb, notebook)
+    server = start_voila(notebook, tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()

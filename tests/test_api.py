@@ -55,3 +55,20 @@ def test_package_init_only_reexports() -> None:
             continue
         assert isinstance(node, ast.Assign) and [t.id for t in node.targets] in (["__version__"], ["__all__"]), \
             ast.dump(node)[:80]
+
+
+#: Public names of submodules pinned name by name (grow this when a module's API is reviewed).
+PINNED = {
+    "quiz": ["Question", "Quiz", "learner_seed", "LEARNER_SEED_ENV", "KINDS", "FEEDBACK_COLOURS"],
+    "plots": ["OKABE_ITO", "PALETTE", "MODEL_NOTE", "plot_funnel", "plot_ladder", "plot_comparison", "plot_cohort",
+              "add_model_note", "describe_funnel", "describe_ladder", "describe_comparison", "describe_cohort"],
+    "stats": ["compare_variants", "compare_counts", "prob_b_beats_a", "sample_size_per_arm", "MIN_EXPECTED"],
+    "datasets": ["load_hillstrom", "load_online_shoppers", "simulate_campaign_events", "simulate_ab_test", "data_path",
+                 "DATA_FILES", "NOISE_EVENTS", "SEGMENTS"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PINNED))
+def test_submodule_names_are_pinned(module: str) -> None:
+    mod = importlib.import_module(f"funnel_lib.{module}")
+    assert sorted(mod.__all__) == sorted(PINNED[module])

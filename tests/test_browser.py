@@ -5,6 +5,8 @@
    the library predicts, with no error on the page.
 2. JupyterLab opens a temporary copy of a notebook that shows the builder; we run all cells,
    press "Add step" and check that the new step appears.
+3. Voila serves a one-question self-check; the keyboard chooses an answer and the arrow key
+   changes it, and the explanation of each choice appears in the ARIA live region.
 
 Servers start on free loopback ports and are stopped by their fixtures (tests/conftest.py).
 Without /usr/bin/chromium these tests are skipped with install instructions, except in CI
@@ -151,6 +153,36 @@ def test_jupyterlab_run_all_cells_then_add_a_step(browser: Any, lab_server: Any,
         wait_until(lambda: (lambda a, b: a == b)(chart.screenshot(), chart.screenshot()), 20, "the chart never settled")
         page.screenshot(path=str(tmp_path / "lab_after_add.png"))
         keep(tmp_path / "lab_after_add.png")
+        assert_no_error_on_page(page, errors)
+    finally:
+        page.close()
+
+
+def test_quiz_is_a_keyboard_radio_group_with_live_feedback(browser: Any, voila_quiz: Any) -> None:
+    """Tab reaches the options, the arrow keys change the answer, and the feedback lands in a live region."""
+    from funnel_lib.quiz import Question
+
+    question = Question("Which first step suits strangers?", ["Buy the course", "Watch a short clip", "Book a call"],
+                        answer=1, why=["Too big a first ask.", "Nearly free, so many say yes.", "Needs trust first."])
+    shown = [question.options[j] for j in question.order("browser")]
+    page = browser.new_page(viewport=VIEWPORT)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(voila_quiz.url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
+        radios = page.locator(".funnel-quiz-choice input[type='radio']")
+        radios.first.wait_for(timeout=PAGE_TIMEOUT_MS)
+        labels = [label.strip() for label in page.locator(".funnel-quiz-choice label").all_inner_texts()]
+        assert [label for label in labels if label in shown] == shown  # the learner's shuffled order
+        radios.first.focus()
+        page.keyboard.press("Space")                  # choose the first option shown
+        live = page.locator(".funnel-quiz-feedback [aria-live='polite']").first
+        first_reason = question.why[question.order("browser")[0]]
+        wait_until(lambda: first_reason in live.inner_text(), 15, f"feedback shows {live.inner_text()!r}")
+        page.keyboard.press("ArrowDown")              # a native radio group: the arrow moves the answer
+        second_reason = question.why[question.order("browser")[1]]
+        wait_until(lambda: second_reason in live.inner_text(), 15, f"feedback shows {live.inner_text()!r}")
+        assert radios.nth(1).is_checked() and not radios.first.is_checked()
         assert_no_error_on_page(page, errors)
     finally:
         page.close()

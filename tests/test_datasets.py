@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -165,3 +167,55 @@ def test_simulated_log_edge_cases() -> None:
 def test_simulated_log_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         simulate_campaign_events(FUNNEL, "warm", users=10, seed=1, **kwargs)
+
+
+# -- simulated A/B tests ---------------------------------------------------------------------------
+
+from funnel_lib.datasets import simulate_ab_test  # noqa: E402
+
+AB_RATES = {"direct": {"purchased": 0.01, "unsubscribed": 0.0025},
+            "ladder": {"purchased": 0.013, "unsubscribed": 0.004}}
+
+
+def test_simulated_ab_test_has_the_rates_it_was_given() -> None:
+    test = simulate_ab_test(AB_RATES, users=200_000, seed=5, order_value={"direct": 50.0, "ladder": 45.0})
+    assert test.columns.tolist() == ["user_id", "variant", "purchased", "unsubscribed", "revenue"]
+    assert test["variant"].cat.categories.tolist() == ["direct", "ladder"]
+    assert test["user_id"].is_unique and test["variant"].iloc[:100].nunique() == 2  # arms mixed in arrival order
+    per_arm = test.groupby("variant", observed=True)
+    assert per_arm.size().tolist() == [200_000, 200_000]
+    for outcome in ("purchased", "unsubscribed"):
+        for arm, rate in per_arm[outcome].mean().items():
+            true = AB_RATES[arm][outcome]
+            assert abs(rate - true) < 4 * math.sqrt(true * (1 - true) / 200_000), (arm, outcome)
+    assert (test.loc[~test["purchased"], "revenue"] == 0).all() and (test.loc[test["purchased"], "revenue"] >= 0).all()
+    spend = test[test["purchased"]].groupby("variant", observed=True)["revenue"].mean()
+    assert spend["direct"] == pytest.approx(50.0, rel=0.06) and spend["ladder"] == pytest.approx(45.0, rel=0.06)
+
+
+def test_simulated_ab_test_is_reproducible_and_sizes_per_arm() -> None:
+    a = simulate_ab_test(AB_RATES, users={"direct": 300, "ladder": 500}, seed=2)
+    b = simulate_ab_test(AB_RATES, users={"direct": 300, "ladder": 500}, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["variant"].value_counts().to_dict() == {"ladder": 500, "direct": 300}
+    assert "revenue" not in a.columns
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rates": {"direct": {"purchased": 0.01}}}, "rates must map at least two arms"),
+        ({"rates": {"a": {}, "b": {"x": 0.1}}}, "rates['a'] must map outcome names to rates"),
+        ({"rates": {"a": {"x": 0.1}, "b": {"y": 0.1}}}, "rates['b'] names outcomes ['y']; every arm needs ['x']"),
+        ({"rates": {"a": {"x": 1.5}, "b": {"x": 0.1}}}, "rates['a']['x'] must be a rate between 0 and 1, got 1.5"),
+        ({"rates": {"a": {"revenue": 0.1}, "b": {"revenue": 0.1}}}, "an outcome may not be called 'revenue'"),
+        ({"users": 0}, "users for arm 'direct' must be a whole number of at least 1, got 0"),
+        ({"users": {"direct": 10}}, "users for arm 'ladder' must be a whole number of at least 1, got None"),
+        ({"converted": "clicked"}, "converted must be one of the outcomes"),
+        ({"order_value": {"direct": 10.0}}, "arm 'ladder' has None"),
+    ],
+)
+def test_simulated_ab_test_rejects_bad_input(kwargs: dict, message: str) -> None:
+    args = {"rates": AB_RATES, "users": 100} | kwargs
+    with pytest.raises(ValueError, match=re.escape(message)):
+        simulate_ab_test(**args)

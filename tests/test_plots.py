@@ -342,3 +342,90 @@ def test_all_charts_render_to_png_side_by_side(tmp_path, ladder, twelve_steps):
     fig.savefig(path, dpi=40)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
+
+
+# -- text alternatives ------------------------------------------------------------------------------
+
+from funnel_lib.plots import describe_cohort, describe_comparison, describe_funnel, describe_ladder  # noqa: E402
+
+
+def one_sentence(text: str) -> None:
+    assert text.endswith(".") and text[0].isupper()
+    assert ". " not in text.replace("e.g. ", ""), f"more than one sentence: {text}"
+    assert len(text) < 600
+
+
+def test_describe_funnel_says_what_the_chart_shows(ladder):
+    for audience in ("cold", "warm", "hot"):
+        text = describe_funnel(ladder, audience=audience)
+        one_sentence(text)
+        ax = plot_funnel(ladder, audience=audience)
+        conversion = ax.get_title().split(": ")[1].split(" convert")[0]
+        assert f"{conversion} of the audience complete all 5 steps" in text
+        assert f"{audience} audience" in text
+        first_yes = texts(ax)[texts(ax).index("1. Watch a 10-second clip") - 0]  # tick label exists
+        assert first_yes and "step 1 (\u201cWatch a 10-second clip\u201d)" in text
+        result = simulate(ladder, audience)
+        lost = (result.table["drifted"] + result.table["declined"]).to_numpy()
+        worst = int(np.argmax(lost))
+        assert f"leave at step {worst + 1} (\u201c{result.table['name'][worst]}\u201d), {lost[worst]:.1%}" in text
+        plt.close("all")
+
+
+def test_describe_ladder_names_exactly_the_shaded_steps():
+    from funnel_lib.examples import EXAMPLES, get_example
+    for name in EXAMPLES:
+        funnel = get_example(name)
+        for audience in ("cold", "hot"):
+            text = describe_ladder(funnel, audience=audience)
+            one_sentence(text)
+            ax = plot_ladder(funnel, audience=audience)
+            flags = [t.get_text() for t in ax.texts if t.get_gid() == "ladder-flag"]
+            assert ("resistance" in flags) == ("resistance (ask far above readiness)" in text), (name, audience)
+            assert ("stagnation" in flags) == ("stagnation (ask far below readiness)" in text), (name, audience)
+            assert (not flags) == ("every ask fits" in text), (name, audience)
+            plt.close("all")
+
+
+def test_describe_comparison_gives_both_conversions_and_their_ratio(ladder, one_step):
+    ax = plot_comparison(one_step, ladder)
+    ends = [t.get_text().removesuffix(" convert") for t in ax.texts if t.get_gid() == "comparison-conversion"]
+    text = describe_comparison(one_step, ladder)
+    one_sentence(text)
+    assert f"one big ask (1 step) ends at {ends[0]} converting and ladder (5 steps) at {ends[1]}" in text
+    ratio = simulate(ladder).conversion / simulate(one_step).conversion
+    assert f"ladder converts {ratio:.1f} times as many as one big ask" in text
+    swapped = describe_comparison(ladder, one_step)
+    assert swapped.index("ladder (5 steps) ends") < swapped.index("one big ask (1 step) at") and "ladder converts" in swapped
+    same = describe_comparison(ladder, ladder)
+    assert "about the same" in same and "ladder (A)" in same
+    assert "a cold and a hot audience" in describe_comparison(simulate(ladder), simulate(ladder, "hot"))
+
+
+def test_describe_cohort_counts_the_people(ladder):
+    result = simulate(ladder, "warm", users=3_000, seed=4)
+    text = describe_cohort(result)
+    one_sentence(text)
+    completed = result.cohort["steps_completed"]
+    assert text.startswith("Bar chart of 3,000 simulated people in ladder")
+    assert f"{(completed == 0).mean():.1%} completed none, {result.conversion:.1%} completed all 5" in text
+    reasons = result.cohort["left_because"].value_counts()
+    most = "drifted away" if reasons.get("drifted away", 0) > reasons.get("declined", 0) else "declined"
+    assert f"most who left {most}" in text
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda f: describe_funnel("ladder"), TypeError, "result_or_funnel must be a Funnel or a SimulationResult"),
+        (lambda f: describe_funnel(simulate(f), audience="hot"), ValueError, "audience='hot' does not match"),
+        (lambda f: describe_ladder(f, thresholds={}), TypeError, "thresholds must be a Thresholds or None"),
+        (lambda f: describe_comparison(f, 3), TypeError, "funnel_b must be a Funnel"),
+        (lambda f: describe_cohort(simulate(f)), ValueError, "result must be a Monte Carlo result"),
+        (lambda f: describe_cohort(f), TypeError, "result must be a SimulationResult"),
+        (lambda f: describe_funnel(f, params={}), TypeError, "params must be a ModelParams or None"),
+    ],
+)
+def test_describe_bad_input(ladder, call, error, message):
+    with pytest.raises(error, match=message):
+        call(ladder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -192,3 +193,57 @@ def test_compare_variants_errors() -> None:
     with pytest.raises(ValueError, match=r"column 'variant' \(variant=\) has 8 missing values \(rows 0, 1, 2, 3, 4, "
                                          r"\.\.\.\)"):
         compare_variants(missing)
+
+
+# -- sample size ---------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from funnel_lib.stats import sample_size_per_arm  # noqa: E402
+
+
+def classical_n(p1: float, p2: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The textbook two-proportion formula (pooled variance under H0), an independent peer."""
+    from scipy.stats import norm
+
+    za, zb, pbar = norm.ppf(1 - alpha / 2), norm.ppf(power), (p1 + p2) / 2
+    return (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=st.floats(0.002, 0.3), relative=st.floats(0.1, 1.0))
+def test_sample_size_agrees_with_the_classical_formula(base: float, relative: float) -> None:
+    target = base * (1 + relative)
+    n = sample_size_per_arm(base, target)
+    assert n == pytest.approx(classical_n(base, target), rel=0.04, abs=2)
+    assert sample_size_per_arm(base, target, power=0.9) > n  # more power costs people
+    assert sample_size_per_arm(base, target, alternative="larger") < n  # one side is cheaper
+    assert sample_size_per_arm(target, base) == n  # a fall is as hard to detect as the same rise
+
+
+def test_sample_size_achieves_its_power_by_simulation() -> None:
+    n = sample_size_per_arm(0.05, 0.07)
+    rng = np.random.default_rng(3)
+    a, b = rng.binomial(n, 0.05, 4000), rng.binomial(n, 0.07, 4000)
+    pooled = (a + b) / (2 * n)
+    z = (b - a) / n / np.sqrt(pooled * (1 - pooled) * 2 / n)
+    power = float(np.mean(np.abs(z) > 1.959964))
+    assert 0.77 <= power <= 0.83
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"base_rate": 0}, "base_rate must be a rate strictly between 0 and 1"),
+        ({"target_rate": 1.2}, "target_rate must be a rate strictly between 0 and 1"),
+        ({"target_rate": 0.05}, "target_rate must differ from base_rate"),
+        ({"alpha": 5}, "alpha must be a rate strictly between 0 and 1"),
+        ({"power": True}, "power must be a rate strictly between 0 and 1"),
+        ({"alternative": "both"}, "alternative must be 'two-sided', 'larger' or 'smaller'"),
+        ({"alternative": "smaller"}, "alternative='smaller' does not fit a change from 0.05 to 0.06"),
+    ],
+)
+def test_sample_size_rejects_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sample_size_per_arm(**({"base_rate": 0.05, "target_rate": 0.06} | kwargs))

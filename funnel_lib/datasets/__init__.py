@@ -15,6 +15,8 @@ this file for where they come from and on what terms:
 
 :func:`simulate_campaign_events` turns a simulated cohort (:func:`funnel_lib.simulate.simulate`)
 into a realistic event log, so that a lesson can measure a log whose answer is known.
+:func:`simulate_ab_test` draws the per-person outcomes of an A/B test whose true rates you set
+(a primary metric, guardrails, revenue), to practise an analysis whose answer is known.
 
 >>> hillstrom = load_hillstrom()
 >>> hillstrom.groupby("segment", observed=True)["visit"].mean().round(4)
@@ -27,6 +29,7 @@ Name: visit, dtype: float64
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,7 @@ __all__ = [
     "load_hillstrom",
     "load_online_shoppers",
     "simulate_campaign_events",
+    "simulate_ab_test",
     "data_path",
     "DATA_FILES",
     "NOISE_EVENTS",
@@ -247,3 +251,76 @@ def simulate_campaign_events(funnel: Any, audience: Any = "cold", users: int = 1
         "event": pd.array(event_names, dtype="str"),
         "segment": pd.Categorical.from_codes(segment[all_user[order]], categories=list(SEGMENTS)),
     })
+
+
+def simulate_ab_test(rates: Mapping[str, Mapping[str, float]], users: int | Mapping[str, int], *,
+                     seed: int | None = 0, order_value: Mapping[str, float] | None = None,
+                     converted: str | None = None) -> pd.DataFrame:
+    """Simulate an A/B test: one row per person with their arm and a True/False column per outcome.
+
+    ``rates`` maps each arm (in order, the control first) to the true rate of each outcome, e.g.
+    ``{"direct": {"purchased": 0.009, "unsubscribed": 0.0025}, "ladder": {...}}``; every arm must
+    name the same outcomes. ``users`` is the number of people per arm (or a mapping per arm).
+    Outcomes are independent draws (seeded by ``seed``). With ``order_value`` (the mean order value
+    per arm), a ``revenue`` column holds each buyer's spend (exponentially distributed around that
+    mean, in cents) and 0 for everyone else; ``converted`` names the outcome that counts as buying
+    (default: the first outcome).
+
+    Rows are in order of arrival (``user_id``), the arms mixed at random. Columns: ``user_id``, ``variant`` (a category in the order of ``rates``), the outcomes, and
+    ``revenue`` when asked for.
+
+    >>> test = simulate_ab_test({"A": {"bought": 0.02, "unsubscribed": 0.003},
+    ...                          "B": {"bought": 0.03, "unsubscribed": 0.003}}, users=50_000, seed=1,
+    ...                         order_value={"A": 40.0, "B": 40.0})
+    >>> test.columns.tolist()
+    ['user_id', 'variant', 'bought', 'unsubscribed', 'revenue']
+    >>> test.groupby("variant", observed=True)["bought"].mean().round(2).tolist()
+    [0.02, 0.03]
+    """
+    if not isinstance(rates, Mapping) or len(rates) < 2:
+        raise ValueError(f"rates must map at least two arms to their outcome rates, got {rates!r}")
+    arms = list(rates)
+    outcomes: list[str] | None = None
+    for arm in arms:
+        per_arm = rates[arm]
+        if not isinstance(per_arm, Mapping) or not per_arm:
+            raise ValueError(f"rates[{arm!r}] must map outcome names to rates, got {per_arm!r}")
+        if outcomes is None:
+            outcomes = list(per_arm)
+        elif sorted(per_arm) != sorted(outcomes):
+            raise ValueError(f"rates[{arm!r}] names outcomes {sorted(per_arm)}; every arm needs {sorted(outcomes)}")
+        for outcome, rate in per_arm.items():
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+                raise ValueError(f"rates[{arm!r}][{outcome!r}] must be a rate between 0 and 1, got {rate!r}")
+    assert outcomes is not None
+    for reserved in ("user_id", "variant", "revenue"):
+        if reserved in outcomes:
+            raise ValueError(f"an outcome may not be called {reserved!r}: that column name is taken")
+    sizes = dict(users) if isinstance(users, Mapping) else {arm: users for arm in arms}
+    for arm in arms:
+        size = sizes.get(arm)
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"users for arm {arm!r} must be a whole number of at least 1, got {size!r}")
+    if converted is None:
+        converted = outcomes[0]
+    elif converted not in outcomes:
+        raise ValueError(f"converted must be one of the outcomes {outcomes}, got {converted!r}")
+    if order_value is not None:
+        for arm in arms:
+            value = order_value.get(arm) if isinstance(order_value, Mapping) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"order_value must give every arm a positive mean order value; "
+                                 f"arm {arm!r} has {value!r}")
+    rng = np.random.default_rng(seed)
+    counts = np.array([int(sizes[arm]) for arm in arms])
+    codes = rng.permutation(np.repeat(np.arange(len(arms)), counts))  # people arrive in random order
+    frame = pd.DataFrame({"user_id": np.arange(codes.size, dtype=np.int64),
+                          "variant": pd.Categorical.from_codes(codes, categories=arms)})
+    for outcome in outcomes:
+        p = np.array([float(rates[arm][outcome]) for arm in arms])[codes]
+        frame[outcome] = rng.random(codes.size) < p
+    if order_value is not None:
+        means = np.array([float(order_value[arm]) for arm in arms])[codes]
+        spend = np.round(rng.exponential(means), 2)
+        frame["revenue"] = np.where(frame[converted].to_numpy(), spend, 0.0)
+    return frame
