@@ -70,7 +70,8 @@ from funnel_lib._validate import check_positive_int, check_probability, check_sc
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.model import Funnel, Step
 
-__all__ = ["ModelParams", "SimulationResult", "simulate", "compare", "big_ask_baseline", "DEFAULT_PARAMS"]
+__all__ = ["ModelParams", "SimulationResult", "simulate", "compare", "big_ask_baseline", "DEFAULT_PARAMS",
+           "conversions_for_draws"]
 
 _QUADRATURE_NODES = 64
 _MAX_USERS = 50_000_000
@@ -87,14 +88,15 @@ class ModelParams:
     0.3
     """
 
-    decision_softness: float = 0.8
-    """s: how gradually the yes-probability falls as the ask outgrows readiness."""
+    decision_softness: float = 1.5
+    """s: how gradually the yes-probability falls as the ask outgrows readiness (fitted to the benchmarks)."""
     trust_boost: float = 0.15
     """w_t: readiness added, for this step's decision, per point of trust shown."""
-    consistency: float = 0.365
-    """gamma: readiness gained per point of ask agreed to. The default is the meta-analytic average
-    foot-in-the-door effect (Dillard et al. 1984); ``funnel_lib.evidence.best_case_params()`` gives the
-    1966 best case. Both are fitted by ``funnel_lib.evidence.calibrate()``."""
+    consistency: float = 0.6612
+    """gamma: readiness gained per point of ask agreed to. The default reproduces the meta-analytic average
+    foot-in-the-door effect (Dillard et al. 1984, r = .11) in Freedman & Fraser's design;
+    ``funnel_lib.evidence.best_case_params()`` gives the 1966 best case. Both are fitted by
+    ``funnel_lib.evidence.calibrate()``."""
     commitment_margin: float = 1.5
     """m_c: a yes still counts fully for consistency when the ask is this far below readiness."""
     commitment_softness: float = 1.0
@@ -105,23 +107,15 @@ class ModelParams:
     """w_r: lasting readiness gained per point of trust shown at a step the person took."""
     resistance_margin: float = 2.0
     """m_res: how far an ask may exceed readiness before resistance sets in."""
-    resistance: float = 0.5
+    resistance: float = 0.3
     """rho: strength of resistance to asks far above readiness."""
-    stagnation_margin: float = 3.0
-    """m_stag: how far an ask may fall below readiness before it starts to bore."""
-    stagnation_memory: float = 0.6
-    """delta: share of boredom carried to the next step."""
-    stagnation: float = 0.05
-    """kappa: how strongly accumulated boredom makes people drift away."""
-    value_against_boredom: float = 0.3
-    """c_v: how much each point of value offsets an under-sized ask's boredom."""
-    attention_cost: float = 0.05
-    """lambda: share of people lost to every extra step regardless of its ask."""
+    attention_cost: float = 0.07
+    """lambda: share of engaged people lost to every extra step, whatever its ask (the cost of length)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in {"attention_cost", "stagnation_memory"}:
+            if f.name == "attention_cost":
                 check_probability(f.name, value)
             else:
                 check_score(f.name, value, low=0.0 if f.name != "decision_softness" else 0.05, high=10.0)
@@ -151,22 +145,20 @@ class _Arrays:
         self.n = len(steps)
 
 
-def _step_probabilities(k: int, r: np.ndarray, b: np.ndarray, arr: _Arrays, p: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of seeing step k and of saying yes once seen, for readiness r and boredom b."""
-    see = np.exp(-p.stagnation * b)
-    if k > 0:
-        see = see * (1.0 - p.attention_cost)
+def _step_probabilities(k: int, r: np.ndarray, arr: _Arrays, p: Any, attention: Any) -> tuple[Any, np.ndarray]:
+    """Probabilities of engaging with step k and of saying yes once engaged, for readiness r.
+
+    ``p`` holds the parameters as floats or as arrays of shape (draws, 1) (see ``funnel_lib.uncertainty``).
+    """
+    see = attention if k == 0 else 1.0 - p.attention_cost
     gap = arr.ask[k] - (r + p.trust_boost * arr.trust[k])
     yes = _logistic(-gap / p.decision_softness) * np.exp(-p.resistance * _softplus(gap - p.resistance_margin))
     return see, yes
 
 
-def _after_yes(k: int, r: np.ndarray, b: np.ndarray, arr: _Arrays, p: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    boredom = _softplus(r - arr.ask[k] - p.value_against_boredom * arr.value[k] - p.stagnation_margin)
-    b_next = p.stagnation_memory * b + boredom
+def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     weight = _logistic((arr.ask[k] - r + p.commitment_margin) / p.commitment_softness)
-    r_next = r + p.consistency * arr.ask[k] * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
-    return r_next, b_next
+    return r + p.consistency * arr.ask[k] * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
 @dataclass(frozen=True)
@@ -214,9 +206,8 @@ class SimulationResult:
 
 
 def _exact(arr: _Arrays, audience: Audience, p: ModelParams) -> dict[str, np.ndarray]:
-    nodes, weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE_NODES)
-    weights = weights / weights.sum()
-    readiness, see, yes = _paths(arr, audience.readiness_mean + audience.readiness_sd * nodes, p)
+    nodes, weights = _quadrature()
+    readiness, see, yes = _paths(arr, audience.readiness_mean + audience.readiness_sd * nodes, p, audience.attention)
     passed = see * yes
     # probability mass of each starting-readiness node arriving at step k
     arriving = weights * np.vstack([np.ones(nodes.size), np.cumprod(passed, axis=0)[:-1]])
@@ -229,8 +220,14 @@ def _exact(arr: _Arrays, audience: Audience, p: ModelParams) -> dict[str, np.nda
             "said_yes": said_yes, "readiness": mean_readiness}
 
 
-def _paths(arr: _Arrays, r0: np.ndarray, p: ModelParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For starting readiness values ``r0``: per step, readiness on arrival, P(see) and P(yes | seen).
+def _quadrature() -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE_NODES)
+    return nodes, weights / weights.sum()
+
+
+def _paths(arr: _Arrays, r0: np.ndarray, p: ModelParams, attention: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For starting readiness values ``r0``: per step, readiness on arrival, P(engage) and P(yes | engaged).
 
     Readiness only changes through yeses, so everyone who reaches step k from the same start has
     the same path: these arrays describe every person exactly.
@@ -238,12 +235,38 @@ def _paths(arr: _Arrays, r0: np.ndarray, p: ModelParams) -> tuple[np.ndarray, np
     readiness = np.empty((arr.n, r0.size))
     see = np.empty_like(readiness)
     yes = np.empty_like(readiness)
-    r, b = r0.astype(float), np.zeros(r0.size)
+    r = r0.astype(float)
     for k in range(arr.n):
         readiness[k] = r
-        see[k], yes[k] = _step_probabilities(k, r, b, arr, p)
-        r, b = _after_yes(k, r, b, arr, p)
+        see[k], yes[k] = _step_probabilities(k, r, arr, p, attention)
+        r = _after_yes(k, r, arr, p)
     return readiness, see, yes
+
+
+def conversions_for_draws(funnel: Funnel, audience: str | Audience, params: Any, attention: np.ndarray | None = None
+                          ) -> np.ndarray:
+    """Exact conversion of ``funnel`` for many parameter sets at once (one numpy pass per step).
+
+    ``params`` is a :class:`ModelParams` or any object with the same attributes holding arrays of shape
+    ``(draws, 1)``; ``attention`` (shape ``(draws, 1)``) overrides the audience's attention per draw.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> f = Funnel([Step("Click", "entry", ask=1), Step("Buy", "conversion", ask=8)])
+    >>> bool(abs(conversions_for_draws(f, "cold", DEFAULT_PARAMS)[0] - simulate(f).conversion) < 1e-12)
+    True
+    """
+    who = resolve_audience(audience)
+    arr = _Arrays(funnel)
+    nodes, weights = _quadrature()
+    r = who.readiness_mean + who.readiness_sd * nodes[None, :]
+    att = who.attention if attention is None else attention
+    alive = np.ones((1, nodes.size))
+    for k in range(arr.n):
+        see, yes = _step_probabilities(k, r, arr, params, att)
+        alive = alive * see * yes
+        if k < arr.n - 1:
+            r = _after_yes(k, r, arr, params)
+    return np.atleast_1d((alive * weights).sum(axis=-1))
 
 
 def _monte_carlo(arr: _Arrays, audience: Audience, p: ModelParams, users: int, seed: int | None
@@ -254,7 +277,7 @@ def _monte_carlo(arr: _Arrays, audience: Audience, p: ModelParams, users: int, s
     # fine grid spanning the sample and interpolate linearly (error below 1e-6, far under sampling error).
     low, high = float(start.min()), float(start.max())
     grid = np.linspace(low, high if high > low else low + 1.0, _GRID_POINTS)
-    readiness, see, yes = _paths(arr, grid, p)
+    readiness, see, yes = _paths(arr, grid, p, audience.attention)
     passed = see * yes
     survival = np.cumprod(passed, axis=0)                       # P(said yes to steps 0..k)
     with np.errstate(invalid="ignore", divide="ignore"):
