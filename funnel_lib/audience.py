@@ -59,7 +59,7 @@ _PRESETS = {
     # name: (readiness_mean, attention, description)
     "cold": (3.0, 0.011, "has never heard of you: a stranger who sees your ad or post in a feed"),
     "warm": (4.3, 0.033, "knows you a little: subscribes to your e-mails, follows you, read something of yours"),
-    "hot": (4.6, 0.052, "already trusts you: past customers, referrals, people who asked"),
+    "hot": (4.4, 0.052, "already trusts you: past customers, referrals, people who asked"),
 }
 
 

@@ -92,7 +92,7 @@ class ModelParams:
     """s: how gradually the yes-probability falls as the ask outgrows readiness (fitted to the benchmarks)."""
     trust_boost: float = 0.15
     """w_t: readiness added, for this step's decision, per point of trust shown."""
-    consistency: float = 0.6612
+    consistency: float = 1.3224
     """gamma: readiness gained per point of ask agreed to. The default reproduces the meta-analytic average
     foot-in-the-door effect (Dillard et al. 1984, r = .11) in Freedman & Fraser's design;
     ``funnel_lib.evidence.best_case_params()`` gives the 1966 best case. Both are fitted by
@@ -158,7 +158,7 @@ def _step_probabilities(k: int, r: np.ndarray, arr: _Arrays, p: Any, attention: 
 
 def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     weight = _logistic((arr.ask[k] - r + p.commitment_margin) / p.commitment_softness)
-    return r + p.consistency * arr.ask[k] * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
+    return r + p.consistency * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
 @dataclass(frozen=True)
