@@ -13,9 +13,19 @@
   form-software vendors, not controlled experiments.
 
 The user model in :mod:`funnel_lib.simulate` is calibrated to these numbers (see
-:func:`calibrate`): the size of the big request is set so that a cold audience accepts it as
-often as Freedman & Fraser's one-contact group, and the consistency parameter so that the
-foot-in-the-door condition matches either the 1966 best case or the meta-analytic average.
+:func:`calibrate`): the size of the big request is set so that strangers at the door
+(:data:`DOORSTEP`: cold readiness, full attention) accept it as often as Freedman & Fraser's
+one-contact group, and the consistency parameter so that the foot-in-the-door condition matches
+either the 1966 best case or the meta-analytic average (the default).
+
+:func:`benchmarks` holds real-world rates (ad click-through, landing pages, e-mail, trials,
+demos, checkout, the bundled data sets and the psychology experiments), each with its source and
+kind; :func:`calibration_report` compares the model with each. The audiences' attention and the
+first-time visitor audience (:data:`VISITOR`) were fitted by least squares on log rates to those
+rows. Where a row's figure is qualitative, or the model has no counterpart, the report says so
+(NaN) rather than inventing one. The fit is imperfect and the report shows the misses: visitor
+benchmarks are nearly flat across ask sizes, which a model where bigger asks are harder cannot
+match everywhere.
 
 >>> table = freedman_fraser_1966()
 >>> table.loc[table["condition"] == "one contact", "observed"].tolist()
@@ -126,7 +136,7 @@ def calibrate(params: ModelParams | None = None) -> Calibration:
 
     >>> c = calibrate()
     >>> round(c.exp2_big_ask, 1), round(c.exp1_big_ask, 1)
-    (4.6, 4.2)
+    (5.3, 4.8)
     """
     base = params or ModelParams()
 
@@ -485,8 +495,8 @@ def calibration_report(params: ModelParams | None = None) -> pd.DataFrame:
     >>> report = calibration_report()
     >>> report.columns.tolist()
     ['metric', 'audience', 'kind', 'low', 'high', 'model', 'inside', 'params']
-    >>> bool(report["inside"].mean() >= 0.8)
-    True
+    >>> int(report["inside"].sum()), int(report["inside"].notna().sum())
+    (15, 21)
     """
     base = params or ModelParams()
     best = _with_consistency(base, calibrate(base).consistency_best_case)

@@ -1,39 +1,53 @@
 r"""The course's user model: a *teaching model* of how people move through a funnel.
 
 It is a small set of assumptions written as equations so that learners can see cause and
-effect. It is not a law of nature and not fitted to your market; its consistency parameter is
-calibrated to one famous best case (Freedman & Fraser 1966, see :mod:`funnel_lib.evidence`),
-and the meta-analytic average effect is much smaller.
+effect. It is not a law of nature and not fitted to your market. Its parameters are fitted to
+published rates (:func:`funnel_lib.evidence.calibrate`, :func:`funnel_lib.evidence.benchmarks`)
+and carry plausible ranges (:mod:`funnel_lib.uncertainty`); a conclusion that holds only for some
+of them depends on an assumption and must say which.
+
+What a rate is a share of
+-------------------------
+Every rate the model gives is a share of the **audience: the people who are shown the first
+step**. For a cold audience that is people who see an ad or a post from someone they have never
+heard of, so a cold "click to learn more" lands near real ad click-through rates (about 1 %),
+and a conversion of 0.2 % means two people in a thousand who saw the first step.
 
 The equations
 -------------
 Each person has a latent *readiness* :math:`r` on the 0-10 scale of a step's ask. At the
 start, :math:`r_0 \sim \mathcal{N}(\mu, \sigma)` with the audience's mean and spread
-(cold 3, warm 5, hot 7; spread 1.2). Every person also carries *boredom* :math:`b_0 = 0`.
-At step :math:`k` with ask :math:`a_k`, value :math:`v_k` and trust :math:`t_k`:
+(:mod:`funnel_lib.audience`). At step :math:`k` with ask :math:`a_k`, value :math:`v_k` and trust :math:`t_k`:
 
-1. **Attention and stagnation.** The person is still there to see the step with probability
+1. **Attention.** Only some people engage with a step at all:
 
-   .. math:: p^{\mathrm{see}}_k = (1-\lambda)^{[k>1]} \, e^{-\kappa b_k}
+   .. math:: p^{\mathrm{engage}}_1 = \alpha_{\mathrm{audience}}, \qquad p^{\mathrm{engage}}_{k>1} = 1-\lambda
 
-   :math:`\lambda` is the small attention cost of every extra step; boredom :math:`b_k`
-   grows when earlier steps asked for far less than the person was ready for (stagnation).
-2. **The decision.** With the effective readiness :math:`e_k = r_k + w_t t_k` (trust
-   shown at the step makes the ask feel safer) and the gap :math:`g_k = a_k - e_k`,
+   :math:`\alpha` is the audience's attention (cold, in a feed: about 1 %; people who open the
+   door to a volunteer: 100 %). Someone who has just said yes is engaged; every further step
+   still loses the share :math:`\lambda` (the cost of length: padding and stagnation).
+2. **The decision.** With the effective readiness :math:`e_k = r_k + w_t t_k` (trust shown at the
+   step makes the ask feel safer) and the gap :math:`g_k = a_k - e_k`,
 
    .. math:: p^{\mathrm{yes}}_k = \operatorname{logistic}(-g_k / s)\,
              e^{-\rho\,\operatorname{softplus}(g_k - m_{\mathrm{res}})}
 
    The logistic term falls with the size of the ask relative to readiness; the second term
    is *resistance*: asks far above readiness push people away even harder.
-3. **After a yes** readiness grows by consistency (a yes to a bigger ask commits more),
-   value received and trust shown, and boredom is updated:
+3. **After a yes** readiness grows by consistency, value received and trust shown:
 
-   .. math:: r_{k+1} = r_k + \gamma a_k + w_v v_k + w_r t_k
+   .. math:: r_{k+1} = r_k + \gamma\, c_k + w_v v_k + w_r t_k, \qquad
+             c_k = \operatorname{logistic}\big((a_k - r_k + m_c)/\tau_c\big)
 
-   .. math:: b_{k+1} = \delta b_k + \operatorname{softplus}(r_k - a_k - c_v v_k - m_{\mathrm{stag}})
+   :math:`c_k` says how much the yes counts as a commitment: fully for an ask near or above
+   readiness, hardly at all for an ask far below it (a trivial step builds nothing and only
+   costs attention: that is stagnation in this model). The gain does not grow with the size of
+   the ask agreed to: the meta-analysis of Dillard, Hunter & Burgoon (1984) found no link between
+   the effort of the first request and the effect. :math:`\gamma` is fitted so that one small
+   yes gives the meta-analytic average effect in Freedman & Fraser's design (``best_case_params()``
+   gives the 1966 best case).
 
-   A person who does not see the step or says no leaves the funnel.
+   A person who does not engage or says no leaves the funnel.
 
 Because readiness changes only through yeses, everybody who reaches step :math:`k` from the
 same starting readiness has the same path. The **exact engine** therefore integrates over
@@ -42,12 +56,16 @@ Carlo engine** draws ``users`` starting readiness values with a seeded NumPy gen
 every person's chance of getting past each step from their own start (exact paths on a grid of
 4,097 readiness values, linearly interpolated: error below one in a million) and draws each
 person's outcome: how far they got, and whether they left by drifting away or by saying no.
-Its results agree with the exact engine within sampling error.
+Its results agree with the exact engine within sampling error. With ``draws=N`` the exact engine
+also runs for N plausible parameter sets at once and reports the 10th-90th percentile range.
 
 Consequences the tests check: raising a step's ask never raises that step's pass rate; for a
 cold audience a small valuable step before a big ask raises conversion; padding a funnel with
 trivial steps eventually lowers it; a jump from a tiny ask to a huge one converts worse than a
-gradual ladder of the same length.
+gradual ladder of the same length. And hotter audiences never convert less: a person's chance
+to finish any funnel never falls with their starting readiness, because
+:math:`\partial r_{k+1}/\partial r_k \ge 1 - \gamma/(4\tau_c) > 0` at the default parameters,
+and the presets' attention rises from cold to hot.
 
 >>> from funnel_lib.model import Funnel, Step
 >>> big = Funnel([Step("Buy", "conversion", ask=8)])
@@ -185,6 +203,9 @@ class SimulationResult:
     seed: int | None = None
     cohort: pd.DataFrame | None = None
     params: ModelParams = DEFAULT_PARAMS
+    conversion_range: tuple[float, float] | None = None
+    """With ``draws=N``: the 10th and 90th percentiles of conversion over N plausible parameter sets."""
+    draws: int | None = None
 
     @property
     def pass_rates(self) -> np.ndarray:
@@ -195,8 +216,11 @@ class SimulationResult:
         how = "expected shares (exact engine)" if self.users is None else f"{self.users:,} simulated people, seed {self.seed}"
         title = html.escape(self.funnel.name or "Funnel")
         shown = self.table[["name", "stage", "ask", "reached", "said_yes", "pass_rate", "share_of_start"]]
+        spread = ("" if self.conversion_range is None else
+                  f", {self.conversion_range[0]:.2%} to {self.conversion_range[1]:.2%} over {self.draws} plausible models")
         return (f"<div class='funnel-simulation'><b>{title}</b> for a {html.escape(self.audience.name)} audience: "
-                f"<span class='funnel-conversion'>conversion {self.conversion:.1%}</span> ({how})"
+                f"<span class='funnel-conversion'>conversion {self.conversion:.2%}</span> of the people shown the "
+                f"first step ({how}{spread})"
                 f"{shown.to_html(float_format=lambda x: f'{x:.3g}')}"
                 "<small>A teaching model with stated assumptions, not a forecast.</small></div>")
 
@@ -338,13 +362,23 @@ def _monte_carlo(arr: _Arrays, audience: Audience, p: ModelParams, users: int, s
 
 
 def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | None = None, seed: int | None = None,
-             params: ModelParams | None = None) -> SimulationResult:
+             params: ModelParams | None = None, draws: int | None = None) -> SimulationResult:
     """Run the user model on a funnel: exact expected flow, or a seeded cohort of ``users`` people.
+
+    Every count is a share of the **audience: the people shown the first step** (for a cold
+    audience, people who see an ad or a post from someone they have never heard of). With
+    ``draws=N`` the result also carries ``conversion_range``: the 10th and 90th percentiles of
+    conversion over N plausible parameter sets (:mod:`funnel_lib.uncertainty`), seeded by ``seed``.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> low, high = simulate(Funnel([Step("Click", "entry", ask=1)]), draws=100, seed=1).conversion_range
+    >>> 0.004 < low < high < 0.02
+    True
 
     >>> from funnel_lib.model import Funnel, Step
     >>> f = Funnel([Step("Quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)])
-    >>> round(simulate(f, "warm").conversion, 2)
-    0.15
+    >>> round(simulate(f, "warm").conversion, 4)
+    0.0052
     >>> result = simulate(f, "warm", users=10_000, seed=1)
     >>> abs(result.conversion - simulate(f, "warm").conversion) < 0.02
     True
@@ -391,8 +425,14 @@ def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | Non
         "readiness": out["readiness"],
     })
     conversion = float(out["said_yes"][-1] / size)
+    spread = None
+    if draws is not None:
+        from funnel_lib.uncertainty import conversion_draws  # noqa: PLC0415 - uncertainty builds on this module
+
+        values = conversion_draws(funnel, who, draws, seed)
+        spread = (float(np.percentile(values, 10)), float(np.percentile(values, 90)))
     return SimulationResult(funnel=funnel.copy(), audience=who, table=table, conversion=conversion,
-                            users=users, seed=seed, cohort=cohort, params=params)
+                            users=users, seed=seed, cohort=cohort, params=params, conversion_range=spread, draws=draws)
 
 
 def big_ask_baseline(funnel: Funnel) -> Funnel:

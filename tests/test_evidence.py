@@ -63,8 +63,9 @@ def test_benchmark_table_is_sourced_and_labelled() -> None:
 
 
 def test_calibration_report_and_bounds() -> None:
-    from funnel_lib import Funnel, Step, simulate
     from funnel_lib.evidence import calibration_report
+    from funnel_lib.model import Funnel, Step
+    from funnel_lib.simulate import simulate
 
     report = calibration_report()
     modelled = report.dropna(subset=["model"])
