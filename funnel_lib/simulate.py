@@ -36,16 +36,17 @@ start, :math:`r_0 \sim \mathcal{N}(\mu, \sigma)` with the audience's mean and sp
    is *resistance*: asks far above readiness push people away even harder.
 3. **After a yes** readiness grows by consistency, value received and trust shown:
 
-   .. math:: r_{k+1} = r_k + \gamma\, c_k + w_v v_k + w_r t_k, \qquad
+   .. math:: r_{k+1} = r_k + \gamma\,(a_k + a_0)\, c_k + w_v v_k + w_r t_k, \qquad
              c_k = \operatorname{logistic}\big((a_k - r_k + m_c)/\tau_c\big)
 
    :math:`c_k` says how much the yes counts as a commitment: fully for an ask near or above
    readiness, hardly at all for an ask far below it (a trivial step builds nothing and only
-   costs attention: that is stagnation in this model). The gain does not grow with the size of
-   the ask agreed to: the meta-analysis of Dillard, Hunter & Burgoon (1984) found no link between
-   the effort of the first request and the effect. :math:`\gamma` is fitted so that one small
-   yes gives the meta-analytic average effect in Freedman & Fraser's design (``best_case_params()``
-   gives the 1966 best case).
+   costs attention: that is stagnation in this model). A yes to a bigger ask commits somewhat
+   more; :math:`a_0 = 2` keeps that dependence mild and lets even a tiny yes count, because the
+   meta-analysis of Dillard, Hunter & Burgoon (1984) found no clear link between the effort of the
+   first request and the effect (the size dependence is an assumption of this model).
+   :math:`\gamma` is fitted so that one small yes gives the meta-analytic average effect in
+   Freedman & Fraser's design; ``best_case_params()`` gives the 1966 best case.
 
    A person who does not engage or says no leaves the funnel.
 
@@ -64,7 +65,7 @@ cold audience a small valuable step before a big ask raises conversion; padding 
 trivial steps eventually lowers it; a jump from a tiny ask to a huge one converts worse than a
 gradual ladder of the same length. And hotter audiences never convert less: a person's chance
 to finish any funnel never falls with their starting readiness, because
-:math:`\partial r_{k+1}/\partial r_k \ge 1 - \gamma/(4\tau_c) > 0` at the default parameters,
+:math:`\partial r_{k+1}/\partial r_k \ge 1 - \gamma (10 + a_0)/(4\tau_c) > 0` at the default parameters,
 and the presets' attention rises from cold to hot.
 
 >>> from funnel_lib.model import Funnel, Step
@@ -94,6 +95,8 @@ __all__ = ["ModelParams", "SimulationResult", "simulate", "compare", "big_ask_ba
 _QUADRATURE_NODES = 64
 _MAX_USERS = 50_000_000
 _GRID_POINTS = 4097
+_ASK_OFFSET = 2.0
+"""a_0 in the consistency gain: even a tiny yes counts a little (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,8 @@ class ModelParams:
     """s: how gradually the yes-probability falls as the ask outgrows readiness (fitted to the benchmarks)."""
     trust_boost: float = 0.15
     """w_t: readiness added, for this step's decision, per point of trust shown."""
-    consistency: float = 1.3224
-    """gamma: readiness gained per point of ask agreed to. The default reproduces the meta-analytic average
+    consistency: float = 0.3306
+    """gamma: readiness gained per point of (ask + a_0) agreed to. The default reproduces the meta-analytic average
     foot-in-the-door effect (Dillard et al. 1984, r = .11) in Freedman & Fraser's design;
     ``funnel_lib.evidence.best_case_params()`` gives the 1966 best case. Both are fitted by
     ``funnel_lib.evidence.calibrate()``."""
@@ -176,7 +179,7 @@ def _step_probabilities(k: int, r: np.ndarray, arr: _Arrays, p: Any, attention: 
 
 def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     weight = _logistic((arr.ask[k] - r + p.commitment_margin) / p.commitment_softness)
-    return r + p.consistency * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
+    return r + p.consistency * (arr.ask[k] + _ASK_OFFSET) * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ ROBUST_SHARE = 0.9
 # design for r = .05 and r = .17 (funnel_lib.evidence.fitd_rate_for_effect_size + calibrate); the
 # attention factors are the benchmark rows' low and high divided by the default model's value.
 PLAUSIBLE_RANGES: dict[str, tuple[float, float, str]] = {
-    "consistency": (0.45, 2.11, "fitted: foot-in-the-door effect r = .05 to .17 (Dillard et al. 1984)"),
+    "consistency": (0.113, 0.527, "fitted: foot-in-the-door effect r = .05 to .17 (Dillard et al. 1984)"),
     "decision_softness": (1.2, 1.9, "judgement around the fitted value"),
     "attention_cost": (0.04, 0.10, "judgement"),
     "value_gain": (0.04, 0.12, "judgement"),
@@ -106,7 +106,7 @@ def draw_params(draws: int, seed: int | None = None) -> Any:
     """``draws`` plausible parameter sets as arrays of shape (draws, 1) (cached for a fixed seed).
 
     >>> p = draw_params(5, seed=1)
-    >>> p.consistency.shape, bool((p.consistency >= 0.45).all())
+    >>> p.consistency.shape, bool((p.consistency >= 0.113).all())
     ((5, 1), True)
     """
     draws = check_positive_int("draws", draws)
