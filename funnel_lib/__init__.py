@@ -15,6 +15,7 @@ from funnel_lib.simulate import ModelParams, SimulationResult, big_ask_baseline,
 from funnel_lib.stages import Stage
 from funnel_lib.stats import compare_counts, compare_variants
 from funnel_lib.thresholds import Thresholds
+from funnel_lib.uncertainty import Robustness, robustness
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "Funnel",
     "ModelParams",
     "Report",
+    "Robustness",
     "SimulationResult",
     "Stage",
     "Step",
@@ -39,6 +41,7 @@ __all__ = [
     "compare_counts",
     "compare_variants",
     "funnel_from_events",
+    "robustness",
     "simulate",
     "time_to_convert",
 ]

@@ -664,8 +664,8 @@ def _stagnation(ctx: _Context) -> Emit:
         ready = ", ".join(f"{r[i]:.1f}" for i in run)
         yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) ask for far less than a "
                        f"{ctx.audience} audience is ready for by then (asks {asks}; predicted readiness "
-                       f"{ready}; gaps above {_n(ctx.t.stagnation_gap)}). Steps that are too small bore "
-                       "people and they drift away: drop some, or ask for a little more.")
+                       f"{ready}; gaps above {_n(ctx.t.stagnation_gap)}). Steps that are too small "
+                       "build no commitment and every extra step loses some people: drop some, or ask for a little more.")
 
 
 @_rule("MC502", "warning", "step6_intent",

@@ -1,39 +1,54 @@
 r"""The course's user model: a *teaching model* of how people move through a funnel.
 
 It is a small set of assumptions written as equations so that learners can see cause and
-effect. It is not a law of nature and not fitted to your market; its consistency parameter is
-calibrated to one famous best case (Freedman & Fraser 1966, see :mod:`funnel_lib.evidence`),
-and the meta-analytic average effect is much smaller.
+effect. It is not a law of nature and not fitted to your market. Its parameters are fitted to
+published rates (:func:`funnel_lib.evidence.calibrate`, :func:`funnel_lib.evidence.benchmarks`)
+and carry plausible ranges (:mod:`funnel_lib.uncertainty`); a conclusion that holds only for some
+of them depends on an assumption and must say which.
+
+What a rate is a share of
+-------------------------
+Every rate the model gives is a share of the **audience: the people who are shown the first
+step**. For a cold audience that is people who see an ad or a post from someone they have never
+heard of, so a cold "click to learn more" lands near real ad click-through rates (about 1 %),
+and a conversion of 0.2 % means two people in a thousand who saw the first step.
 
 The equations
 -------------
 Each person has a latent *readiness* :math:`r` on the 0-10 scale of a step's ask. At the
 start, :math:`r_0 \sim \mathcal{N}(\mu, \sigma)` with the audience's mean and spread
-(cold 3, warm 5, hot 7; spread 1.2). Every person also carries *boredom* :math:`b_0 = 0`.
-At step :math:`k` with ask :math:`a_k`, value :math:`v_k` and trust :math:`t_k`:
+(:mod:`funnel_lib.audience`). At step :math:`k` with ask :math:`a_k`, value :math:`v_k` and trust :math:`t_k`:
 
-1. **Attention and stagnation.** The person is still there to see the step with probability
+1. **Attention.** Only some people engage with a step at all:
 
-   .. math:: p^{\mathrm{see}}_k = (1-\lambda)^{[k>1]} \, e^{-\kappa b_k}
+   .. math:: p^{\mathrm{engage}}_1 = \alpha_{\mathrm{audience}}, \qquad p^{\mathrm{engage}}_{k>1} = 1-\lambda
 
-   :math:`\lambda` is the small attention cost of every extra step; boredom :math:`b_k`
-   grows when earlier steps asked for far less than the person was ready for (stagnation).
-2. **The decision.** With the effective readiness :math:`e_k = r_k + w_t t_k` (trust
-   shown at the step makes the ask feel safer) and the gap :math:`g_k = a_k - e_k`,
+   :math:`\alpha` is the audience's attention (cold, in a feed: about 1 %; people who open the
+   door to a volunteer: 100 %). Someone who has just said yes is engaged; every further step
+   still loses the share :math:`\lambda` (the cost of length: padding and stagnation).
+2. **The decision.** With the effective readiness :math:`e_k = r_k + w_t t_k` (trust shown at the
+   step makes the ask feel safer) and the gap :math:`g_k = a_k - e_k`,
 
    .. math:: p^{\mathrm{yes}}_k = \operatorname{logistic}(-g_k / s)\,
              e^{-\rho\,\operatorname{softplus}(g_k - m_{\mathrm{res}})}
 
    The logistic term falls with the size of the ask relative to readiness; the second term
    is *resistance*: asks far above readiness push people away even harder.
-3. **After a yes** readiness grows by consistency (a yes to a bigger ask commits more),
-   value received and trust shown, and boredom is updated:
+3. **After a yes** readiness grows by consistency, value received and trust shown:
 
-   .. math:: r_{k+1} = r_k + \gamma a_k + w_v v_k + w_r t_k
+   .. math:: r_{k+1} = r_k + \gamma\,(a_k + a_0)\, c_k + w_v v_k + w_r t_k, \qquad
+             c_k = \operatorname{logistic}\big((a_k - r_k + m_c)/\tau_c\big)
 
-   .. math:: b_{k+1} = \delta b_k + \operatorname{softplus}(r_k - a_k - c_v v_k - m_{\mathrm{stag}})
+   :math:`c_k` says how much the yes counts as a commitment: fully for an ask near or above
+   readiness, hardly at all for an ask far below it (a trivial step builds nothing and only
+   costs attention: that is stagnation in this model). A yes to a bigger ask commits somewhat
+   more; :math:`a_0 = 2` keeps that dependence mild and lets even a tiny yes count, because the
+   meta-analysis of Dillard, Hunter & Burgoon (1984) found no clear link between the effort of the
+   first request and the effect (the size dependence is an assumption of this model).
+   :math:`\gamma` is fitted so that one small yes gives the meta-analytic average effect in
+   Freedman & Fraser's design; ``best_case_params()`` gives the 1966 best case.
 
-   A person who does not see the step or says no leaves the funnel.
+   A person who does not engage or says no leaves the funnel.
 
 Because readiness changes only through yeses, everybody who reaches step :math:`k` from the
 same starting readiness has the same path. The **exact engine** therefore integrates over
@@ -42,12 +57,16 @@ Carlo engine** draws ``users`` starting readiness values with a seeded NumPy gen
 every person's chance of getting past each step from their own start (exact paths on a grid of
 4,097 readiness values, linearly interpolated: error below one in a million) and draws each
 person's outcome: how far they got, and whether they left by drifting away or by saying no.
-Its results agree with the exact engine within sampling error.
+Its results agree with the exact engine within sampling error. With ``draws=N`` the exact engine
+also runs for N plausible parameter sets at once and reports the 10th-90th percentile range.
 
 Consequences the tests check: raising a step's ask never raises that step's pass rate; for a
 cold audience a small valuable step before a big ask raises conversion; padding a funnel with
 trivial steps eventually lowers it; a jump from a tiny ask to a huge one converts worse than a
-gradual ladder of the same length.
+gradual ladder of the same length. And hotter audiences never convert less: a person's chance
+to finish any funnel never falls with their starting readiness, because
+:math:`\partial r_{k+1}/\partial r_k \ge 1 - \gamma (10 + a_0)/(4\tau_c) > 0` at the default parameters,
+and the presets' attention rises from cold to hot.
 
 >>> from funnel_lib.model import Funnel, Step
 >>> big = Funnel([Step("Buy", "conversion", ask=8)])
@@ -70,11 +89,14 @@ from funnel_lib._validate import check_positive_int, check_probability, check_sc
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.model import Funnel, Step
 
-__all__ = ["ModelParams", "SimulationResult", "simulate", "compare", "big_ask_baseline", "DEFAULT_PARAMS"]
+__all__ = ["ModelParams", "SimulationResult", "simulate", "compare", "big_ask_baseline", "DEFAULT_PARAMS",
+           "conversions_for_draws"]
 
 _QUADRATURE_NODES = 64
 _MAX_USERS = 50_000_000
 _GRID_POINTS = 4097
+_ASK_OFFSET = 2.0
+"""a_0 in the consistency gain: even a tiny yes counts a little (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +109,15 @@ class ModelParams:
     0.3
     """
 
-    decision_softness: float = 0.8
-    """s: how gradually the yes-probability falls as the ask outgrows readiness."""
+    decision_softness: float = 1.5
+    """s: how gradually the yes-probability falls as the ask outgrows readiness (fitted to the benchmarks)."""
     trust_boost: float = 0.15
     """w_t: readiness added, for this step's decision, per point of trust shown."""
-    consistency: float = 0.365
-    """gamma: readiness gained per point of ask agreed to. The default is the meta-analytic average
-    foot-in-the-door effect (Dillard et al. 1984); ``funnel_lib.evidence.best_case_params()`` gives the
-    1966 best case. Both are fitted by ``funnel_lib.evidence.calibrate()``."""
+    consistency: float = 0.3306
+    """gamma: readiness gained per point of (ask + a_0) agreed to. The default reproduces the meta-analytic average
+    foot-in-the-door effect (Dillard et al. 1984, r = .11) in Freedman & Fraser's design;
+    ``funnel_lib.evidence.best_case_params()`` gives the 1966 best case. Both are fitted by
+    ``funnel_lib.evidence.calibrate()``."""
     commitment_margin: float = 1.5
     """m_c: a yes still counts fully for consistency when the ask is this far below readiness."""
     commitment_softness: float = 1.0
@@ -105,23 +128,15 @@ class ModelParams:
     """w_r: lasting readiness gained per point of trust shown at a step the person took."""
     resistance_margin: float = 2.0
     """m_res: how far an ask may exceed readiness before resistance sets in."""
-    resistance: float = 0.5
+    resistance: float = 0.3
     """rho: strength of resistance to asks far above readiness."""
-    stagnation_margin: float = 3.0
-    """m_stag: how far an ask may fall below readiness before it starts to bore."""
-    stagnation_memory: float = 0.6
-    """delta: share of boredom carried to the next step."""
-    stagnation: float = 0.05
-    """kappa: how strongly accumulated boredom makes people drift away."""
-    value_against_boredom: float = 0.3
-    """c_v: how much each point of value offsets an under-sized ask's boredom."""
-    attention_cost: float = 0.05
-    """lambda: share of people lost to every extra step regardless of its ask."""
+    attention_cost: float = 0.07
+    """lambda: share of engaged people lost to every extra step, whatever its ask (the cost of length)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in {"attention_cost", "stagnation_memory"}:
+            if f.name == "attention_cost":
                 check_probability(f.name, value)
             else:
                 check_score(f.name, value, low=0.0 if f.name != "decision_softness" else 0.05, high=10.0)
@@ -151,22 +166,20 @@ class _Arrays:
         self.n = len(steps)
 
 
-def _step_probabilities(k: int, r: np.ndarray, b: np.ndarray, arr: _Arrays, p: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of seeing step k and of saying yes once seen, for readiness r and boredom b."""
-    see = np.exp(-p.stagnation * b)
-    if k > 0:
-        see = see * (1.0 - p.attention_cost)
+def _step_probabilities(k: int, r: np.ndarray, arr: _Arrays, p: Any, attention: Any) -> tuple[Any, np.ndarray]:
+    """Probabilities of engaging with step k and of saying yes once engaged, for readiness r.
+
+    ``p`` holds the parameters as floats or as arrays of shape (draws, 1) (see ``funnel_lib.uncertainty``).
+    """
+    see = attention if k == 0 else 1.0 - p.attention_cost
     gap = arr.ask[k] - (r + p.trust_boost * arr.trust[k])
     yes = _logistic(-gap / p.decision_softness) * np.exp(-p.resistance * _softplus(gap - p.resistance_margin))
     return see, yes
 
 
-def _after_yes(k: int, r: np.ndarray, b: np.ndarray, arr: _Arrays, p: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    boredom = _softplus(r - arr.ask[k] - p.value_against_boredom * arr.value[k] - p.stagnation_margin)
-    b_next = p.stagnation_memory * b + boredom
+def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     weight = _logistic((arr.ask[k] - r + p.commitment_margin) / p.commitment_softness)
-    r_next = r + p.consistency * arr.ask[k] * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
-    return r_next, b_next
+    return r + p.consistency * (arr.ask[k] + _ASK_OFFSET) * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,9 @@ class SimulationResult:
     seed: int | None = None
     cohort: pd.DataFrame | None = None
     params: ModelParams = DEFAULT_PARAMS
+    conversion_range: tuple[float, float] | None = None
+    """With ``draws=N``: the 10th and 90th percentiles of conversion over N plausible parameter sets."""
+    draws: int | None = None
 
     @property
     def pass_rates(self) -> np.ndarray:
@@ -203,8 +219,11 @@ class SimulationResult:
         how = "expected shares (exact engine)" if self.users is None else f"{self.users:,} simulated people, seed {self.seed}"
         title = html.escape(self.funnel.name or "Funnel")
         shown = self.table[["name", "stage", "ask", "reached", "said_yes", "pass_rate", "share_of_start"]]
+        spread = ("" if self.conversion_range is None else
+                  f", {self.conversion_range[0]:.2%} to {self.conversion_range[1]:.2%} over {self.draws} plausible models")
         return (f"<div class='funnel-simulation'><b>{title}</b> for a {html.escape(self.audience.name)} audience: "
-                f"<span class='funnel-conversion'>conversion {self.conversion:.1%}</span> ({how})"
+                f"<span class='funnel-conversion'>conversion {self.conversion:.2%}</span> of the people shown the "
+                f"first step ({how}{spread})"
                 f"{shown.to_html(float_format=lambda x: f'{x:.3g}')}"
                 "<small>A teaching model with stated assumptions, not a forecast.</small></div>")
 
@@ -214,9 +233,8 @@ class SimulationResult:
 
 
 def _exact(arr: _Arrays, audience: Audience, p: ModelParams) -> dict[str, np.ndarray]:
-    nodes, weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE_NODES)
-    weights = weights / weights.sum()
-    readiness, see, yes = _paths(arr, audience.readiness_mean + audience.readiness_sd * nodes, p)
+    nodes, weights = _quadrature()
+    readiness, see, yes = _paths(arr, audience.readiness_mean + audience.readiness_sd * nodes, p, audience.attention)
     passed = see * yes
     # probability mass of each starting-readiness node arriving at step k
     arriving = weights * np.vstack([np.ones(nodes.size), np.cumprod(passed, axis=0)[:-1]])
@@ -229,8 +247,14 @@ def _exact(arr: _Arrays, audience: Audience, p: ModelParams) -> dict[str, np.nda
             "said_yes": said_yes, "readiness": mean_readiness}
 
 
-def _paths(arr: _Arrays, r0: np.ndarray, p: ModelParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For starting readiness values ``r0``: per step, readiness on arrival, P(see) and P(yes | seen).
+def _quadrature() -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE_NODES)
+    return nodes, weights / weights.sum()
+
+
+def _paths(arr: _Arrays, r0: np.ndarray, p: ModelParams, attention: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For starting readiness values ``r0``: per step, readiness on arrival, P(engage) and P(yes | engaged).
 
     Readiness only changes through yeses, so everyone who reaches step k from the same start has
     the same path: these arrays describe every person exactly.
@@ -238,12 +262,38 @@ def _paths(arr: _Arrays, r0: np.ndarray, p: ModelParams) -> tuple[np.ndarray, np
     readiness = np.empty((arr.n, r0.size))
     see = np.empty_like(readiness)
     yes = np.empty_like(readiness)
-    r, b = r0.astype(float), np.zeros(r0.size)
+    r = r0.astype(float)
     for k in range(arr.n):
         readiness[k] = r
-        see[k], yes[k] = _step_probabilities(k, r, b, arr, p)
-        r, b = _after_yes(k, r, b, arr, p)
+        see[k], yes[k] = _step_probabilities(k, r, arr, p, attention)
+        r = _after_yes(k, r, arr, p)
     return readiness, see, yes
+
+
+def conversions_for_draws(funnel: Funnel, audience: str | Audience, params: Any, attention: np.ndarray | None = None
+                          ) -> np.ndarray:
+    """Exact conversion of ``funnel`` for many parameter sets at once (one numpy pass per step).
+
+    ``params`` is a :class:`ModelParams` or any object with the same attributes holding arrays of shape
+    ``(draws, 1)``; ``attention`` (shape ``(draws, 1)``) overrides the audience's attention per draw.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> f = Funnel([Step("Click", "entry", ask=1), Step("Buy", "conversion", ask=8)])
+    >>> bool(abs(conversions_for_draws(f, "cold", DEFAULT_PARAMS)[0] - simulate(f).conversion) < 1e-12)
+    True
+    """
+    who = resolve_audience(audience)
+    arr = _Arrays(funnel)
+    nodes, weights = _quadrature()
+    r = who.readiness_mean + who.readiness_sd * nodes[None, :]
+    att = who.attention if attention is None else attention
+    alive = np.ones((1, nodes.size))
+    for k in range(arr.n):
+        see, yes = _step_probabilities(k, r, arr, params, att)
+        alive = alive * see * yes
+        if k < arr.n - 1:
+            r = _after_yes(k, r, arr, params)
+    return np.atleast_1d((alive * weights).sum(axis=-1))
 
 
 def _monte_carlo(arr: _Arrays, audience: Audience, p: ModelParams, users: int, seed: int | None
@@ -254,7 +304,7 @@ def _monte_carlo(arr: _Arrays, audience: Audience, p: ModelParams, users: int, s
     # fine grid spanning the sample and interpolate linearly (error below 1e-6, far under sampling error).
     low, high = float(start.min()), float(start.max())
     grid = np.linspace(low, high if high > low else low + 1.0, _GRID_POINTS)
-    readiness, see, yes = _paths(arr, grid, p)
+    readiness, see, yes = _paths(arr, grid, p, audience.attention)
     passed = see * yes
     survival = np.cumprod(passed, axis=0)                       # P(said yes to steps 0..k)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -315,13 +365,23 @@ def _monte_carlo(arr: _Arrays, audience: Audience, p: ModelParams, users: int, s
 
 
 def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | None = None, seed: int | None = None,
-             params: ModelParams | None = None) -> SimulationResult:
+             params: ModelParams | None = None, draws: int | None = None) -> SimulationResult:
     """Run the user model on a funnel: exact expected flow, or a seeded cohort of ``users`` people.
+
+    Every count is a share of the **audience: the people shown the first step** (for a cold
+    audience, people who see an ad or a post from someone they have never heard of). With
+    ``draws=N`` the result also carries ``conversion_range``: the 10th and 90th percentiles of
+    conversion over N plausible parameter sets (:mod:`funnel_lib.uncertainty`), seeded by ``seed``.
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> low, high = simulate(Funnel([Step("Click", "entry", ask=1)]), draws=100, seed=1).conversion_range
+    >>> 0.004 < low < high < 0.02
+    True
 
     >>> from funnel_lib.model import Funnel, Step
     >>> f = Funnel([Step("Quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)])
-    >>> round(simulate(f, "warm").conversion, 2)
-    0.15
+    >>> round(simulate(f, "warm").conversion, 4)
+    0.0052
     >>> result = simulate(f, "warm", users=10_000, seed=1)
     >>> abs(result.conversion - simulate(f, "warm").conversion) < 0.02
     True
@@ -368,8 +428,14 @@ def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | Non
         "readiness": out["readiness"],
     })
     conversion = float(out["said_yes"][-1] / size)
+    spread = None
+    if draws is not None:
+        from funnel_lib.uncertainty import conversion_draws  # noqa: PLC0415 - uncertainty builds on this module
+
+        values = conversion_draws(funnel, who, draws, seed)
+        spread = (float(np.percentile(values, 10)), float(np.percentile(values, 90)))
     return SimulationResult(funnel=funnel.copy(), audience=who, table=table, conversion=conversion,
-                            users=users, seed=seed, cohort=cohort, params=params)
+                            users=users, seed=seed, cohort=cohort, params=params, conversion_range=spread, draws=draws)
 
 
 def big_ask_baseline(funnel: Funnel) -> Funnel:

@@ -71,7 +71,7 @@ class Thresholds:
     max_steps            8        MC107  most steps before a funnel gets too long
     trivial_ask          1.5      MC108  an ask below this is a trivial click or glance
     max_trivial_steps    3        MC108  trivial steps allowed before the conversion
-    stagnation_gap       4        MC501  an ask this far below predicted readiness is too small
+    stagnation_gap       3.3      MC501  an ask this far below predicted readiness is too small
     stagnation_run       2        MC501  consecutive too-small steps that count as stagnation
     resistance_gap       3        MC502  an ask this far above predicted readiness meets resistance
     readiness_gap        1        MC503  how far the conversion's ask may exceed readiness
@@ -116,7 +116,7 @@ class Thresholds:
     max_steps: int = _count(8, "most steps before the funnel counts as too long", "MC107")
     trivial_ask: float = _size(1.5, "an ask below this is a trivial click or glance", "MC108")
     max_trivial_steps: int = _count(3, "trivial steps allowed before the conversion", "MC108", allow_zero=True)
-    stagnation_gap: float = _size(4, "an ask this far below the predicted readiness of the people reaching it "
+    stagnation_gap: float = _size(3.3, "an ask this far below the predicted readiness of the people reaching it "
                                      "is too small", "MC501")
     stagnation_run: int = _count(2, "consecutive too-small steps that count as stagnation", "MC501")
     resistance_gap: float = _size(3, "an ask this far above the predicted readiness of the people reaching it "

@@ -11,11 +11,11 @@ import funnel_lib
 
 TOP_LEVEL = [
     "ASK_CATALOG", "AUDIENCES", "Audience", "CatalogEntry", "Finding", "Funnel", "ModelParams", "Report",
-    "SimulationResult", "Stage", "Step", "Thresholds", "__version__", "big_ask_baseline", "catalog_frame",
-    "check", "compare", "compare_counts", "compare_variants", "funnel_from_events", "simulate", "time_to_convert",
+    "Robustness", "SimulationResult", "Stage", "Step", "Thresholds", "__version__", "big_ask_baseline", "catalog_frame",
+    "check", "compare", "compare_counts", "compare_variants", "funnel_from_events", "robustness", "simulate", "time_to_convert",
 ]
 MODULES = ["model", "stages", "catalog", "audience", "simulate", "evidence", "framework", "thresholds", "examples",
-           "plots", "quiz", "events", "stats", "sql", "datasets", "widgets", "grading"]
+           "plots", "quiz", "events", "stats", "sql", "datasets", "widgets", "grading", "uncertainty"]
 
 
 def test_top_level_names_are_pinned() -> None:

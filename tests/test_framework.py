@@ -137,7 +137,7 @@ MODEL_TRIGGER_AND_MISS: dict[str, tuple[Funnel, str, Funnel, str]] = {
     "MC502": (F([ladder()[0], S("Huge step", "progression", 9.5, 9, 9), *ladder()[2:]]), "cold",
               F(ladder()), "cold"),
     "MC503": (F([S("Buy now", "conversion", 8, 8, 5)]), "cold",
-              F([S("Buy now", "conversion", 7, 8, 5)]), "hot"),
+              F([S("Buy now", "conversion", 5, 8, 5)]), "hot"),
 }
 
 

@@ -18,6 +18,8 @@ from funnel_lib.simulate import SimulationResult, big_ask_baseline, simulate
 from funnel_lib.stages import Stage
 from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart
 from funnel_lib.widgets._common import (
+    range_note,
+    share_text,
     pick_audience,
     audience_picker,
     close_tree,
@@ -768,10 +770,11 @@ class FunnelBuilder(widgets.VBox):
         who = esc(self._audience.name)
         last = esc(self._funnel.steps[-1].name)
         self._set_html(self.conversion_html, self._big(
-            "Predicted conversion", pct(result.conversion),
-            f"of a {who} audience completes all {n} step{'s' * (n != 1)}"))
+            "Predicted conversion", share_text(result.conversion),
+            f"of a {who} audience completes all {n} step{'s' * (n != 1)}, "
+            f"{range_note(self._funnel, self._audience)}"))
         self._set_html(self.baseline_html, self._big(
-            "One big ask", pct(base.conversion), f"if the same audience were asked only “{last}”"))
+            "One big ask", share_text(base.conversion), f"if the same audience were asked only “{last}”"))
         if n == 1:
             lift, hint = "1×", "this design is the one big ask: add small steps before it"
         elif base.conversion <= 0:

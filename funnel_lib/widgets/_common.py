@@ -15,7 +15,7 @@ from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.model import Funnel
 from funnel_lib.plots import OKABE_ITO, PALETTE
 
-__all__ = ["logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
+__all__ = ["range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
            "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS"]
 
 logger = logging.getLogger("funnel_lib.widgets")
@@ -234,3 +234,55 @@ def example_label(name: str) -> str:
     if example.kind == "good":
         return f"Good: {words}"
     return f"Broken: {words} ({example.mistake})"
+
+
+READOUT_DRAWS = 64
+"""Plausible parameter sets behind the live range and the duel's share: fewer than the default 200 so a
+slider change stays fast; results are cached per design and audience (seed 0, so they do not jitter)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _range_for(funnel_json: str, audience: Audience) -> tuple[float, float]:
+    from funnel_lib.uncertainty import conversion_draws
+
+    values = conversion_draws(Funnel.from_json(funnel_json), audience, READOUT_DRAWS, 0)
+    low, high = (float(v) for v in __import__("numpy").percentile(values, [10, 90]))
+    return low, high
+
+
+def range_note(funnel: Funnel, audience: Audience) -> str:
+    """The readout's honest small print: what the rate is a share of, and its range over plausible models.
+
+    >>> from funnel_lib.examples import get_example
+    >>> note = range_note(get_example("online_course"), AUDIENCES["cold"])
+    >>> "of people shown the first step" in note and "plausible models" in note
+    True
+    """
+    low, high = _range_for(funnel.to_json(indent=None), audience)
+    return (f"of people shown the first step; {share_text(low)} to {share_text(high)} "
+            f"across {READOUT_DRAWS} plausible models (10th to 90th percentile)")
+
+
+def beats_note(funnel_a: Funnel, funnel_b: Funnel, name_a: str, name_b: str, audience: Audience) -> str:
+    """The duel's robustness line: "A beats B in X % of plausible models".
+
+    >>> from funnel_lib.examples import get_pair
+    >>> broken, good = get_pair("one_big_ask")
+    >>> beats_note(good, broken, "ladder", "big ask", AUDIENCES["cold"]).startswith("ladder beats big ask in")
+    True
+    """
+    from funnel_lib.uncertainty import robustness
+
+    share = robustness(funnel_a, funnel_b, audience, draws=READOUT_DRAWS, seed=0).share
+    return f"{esc(name_a)} beats {esc(name_b)} in {100 * share:.0f} % of plausible models"
+
+
+def share_text(share: float) -> str:
+    """A small share with two significant digits, so rates near 0.1 % stay readable.
+
+    >>> share_text(0.257), share_text(0.0025), share_text(0.00031)
+    ('25.7%', '0.25%', '0.031%')
+    """
+    if share != share:
+        return "n/a"
+    return f"{share:.1%}" if share >= 0.01 else f"{100 * share:.2g}%"

@@ -14,7 +14,7 @@ from funnel_lib.model import Funnel
 from funnel_lib.plots import MODEL_NOTE, PALETTE
 from funnel_lib.simulate import SimulationResult, simulate
 from funnel_lib.widgets._chart import FigureDisplay
-from funnel_lib.widgets._common import audience_picker, pick_audience, close_tree, esc, guarded, pct, resolve_funnel, style_widget
+from funnel_lib.widgets._common import audience_picker, beats_note, pick_audience, close_tree, esc, guarded, pct, resolve_funnel, style_widget
 
 __all__ = ["FunnelDuel", "DuelChart"]
 
@@ -105,7 +105,7 @@ class FunnelDuel(widgets.VBox):
     and a chart shows how many people each keeps after every step.
 
     >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
-    >>> round(duel.result_b.conversion / duel.result_a.conversion) > 10
+    >>> duel.result_b.conversion > duel.result_a.conversion
     True
     >>> duel.audience = "warm"; duel.result_a.audience.name
     'warm'
@@ -266,6 +266,10 @@ class FunnelDuel(widgets.VBox):
             ratio = max(ca, cb) / min(ca, cb)
             times = f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
             verdict = f"<b>{esc(winner)}</b> converts {times}× as many people as {esc(loser)} in a {who} audience."
+        if ca > 0 or cb > 0:
+            first, second = (0, 1) if ca >= cb else (1, 0)
+            verdict += (" " + beats_note(self._funnels[first], self._funnels[second], names[first], names[second],
+                                         self._audience) + ".")
         self.verdict_html.value = f"<div class='funnel-duel-verdict-text'>{verdict}</div>"
         self.chart.update(self.results[0], self.results[1], *names)
 

@@ -1,0 +1,134 @@
+"""The claims registry: every comparison the course teaches from the user model, checked across plausible models.
+
+Each claim names where it is taught, the two designs, the audience and the direction ("A converts
+more than B"). Its ``basis`` is either ``"robust"`` (it must hold in at least 90 % of plausible
+parameter sets, see :mod:`funnel_lib.uncertainty`) or the name of the assumption it depends on, which
+the lesson must then teach explicitly; such a claim must still hold at the default parameters, and it
+must really not be robust (otherwise register it as robust). A *ranking* claim compares two gains
+(A1 over B1 against A2 over B2) the same way.
+
+Lesson authors: add a row for every comparative conclusion a lesson, exercise or demo teaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from funnel_lib.examples import EXAMPLES, get_example
+from funnel_lib.model import Funnel, Step
+from funnel_lib.simulate import simulate
+from funnel_lib.uncertainty import PLAUSIBLE_RANGES, ROBUST_SHARE, conversion_draws
+
+DRAWS, SEED = 200, 20240
+ASSUMPTIONS = set(PLAUSIBLE_RANGES)
+S = Step.from_catalog
+Build = Callable[[], Funnel]
+
+
+@dataclass(frozen=True)
+class Claim:
+    where: str                       # lesson / exercise / demo / rule that teaches it
+    a: Build
+    b: Build
+    audience: str
+    basis: str                       # "robust" or the name of the assumption it depends on
+    text: str
+    a2: Build | None = None          # ranking claims: (a over b) beats (a2 over b2)
+    b2: Build | None = None
+
+
+def _example(name: str) -> Build:
+    return lambda: get_example(name)
+
+
+def _yoga(proof: str | None) -> Build:
+    """Lesson 06's yoga studio, with an optional proof step before the purchase."""
+    def build() -> Funnel:
+        steps = [S("watch_clip"), S("quiz"), S("download_guide"), S("webinar", trust=3), S("buy", ask=7)]
+        if proof:
+            steps.insert(4, S(proof))
+        return Funnel(steps, name=f"yoga, {proof or 'no proof'}")
+    return build
+
+
+def _entry(action: str) -> Build:
+    """Lesson 02's accounting app opening with a different first step."""
+    def build() -> Funnel:
+        rest = [S("calculator"), S("download_guide"), S("webinar"), S("case_study"), S("buy", ask=7)]
+        return Funnel([S(action, stage="entry"), *rest], name=f"opens with {action}")
+    return build
+
+
+def _resistance(with_rung: bool) -> Build:
+    """MC502: a step far above readiness, with or without a mid-sized rung before it."""
+    def build() -> Funnel:
+        middle = [S("download_guide")] if with_rung else []
+        return Funnel([S("watch_clip"), S("quiz"), *middle, S("book_demo"), S("buy")])
+    return build
+
+
+CLAIMS: list[Claim] = [
+    # funnel_lib.examples: each good example beats its broken twin, for the example's audience
+    *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
+            {"entry_too_big": "decision_softness"}.get(name, "robust"),
+            f"{e.variant_of} converts more than {name}")
+      for name, e in EXAMPLES.items() if e.kind == "broken"],
+    # model-based checker rules
+    Claim("MC503", _example("online_course"), _example("one_big_ask"), "cold", "robust",
+          "asking for the conversion before people are ready (MC503) converts less than the ladder"),
+    Claim("MC502", _resistance(True), _resistance(False), "cold", "robust",
+          "a mid-sized rung before a step that meets resistance (MC502) raises conversion"),
+    Claim("MC501", _example("online_course"), _example("too_small_for_hot_audience"), "hot", "robust",
+          "for a hot audience, extra tiny steps (MC501, stagnation) lower conversion"),
+    # lessons: the comparisons issue 10 named as suspect
+    Claim("lesson 02", _entry("watch_clip"), _entry("create_account"), "cold", "robust",
+          "a light first step converts more than opening with an account"),
+    Claim("lesson 02", _entry("quiz"), _entry("learn_more"), "cold", "robust",
+          "a quiz as first step converts more than a click"),
+    Claim("lesson 06", _yoga("case_study"), _yoga(None), "cold", "attention_cost",
+          "a case study before the purchase raises conversion (only if an extra step costs little attention)"),
+    Claim("lesson 06", _yoga("case_study"), _yoga("testimonials"), "cold", "robust",
+          "a case study beats customer stories"),
+    Claim("lesson 11", _example("online_course"), _example("one_big_ask"), "cold", "decision_softness",
+          "mistake 1 (one big ask) costs more than mistake 3 (no value between steps)",
+          a2=_example("b2b_consulting"), b2=_example("no_value_between_steps")),
+    Claim("lesson 11", _example("charity_donation"), _example("overcomplicated"), "cold", "robust",
+          "mistake 4 (heavy padding) costs more than mistake 3 (no value between steps)",
+          a2=_example("b2b_consulting"), b2=_example("no_value_between_steps")),
+]
+
+
+def _gains(claim: Claim) -> tuple[np.ndarray, float]:
+    """Per plausible model: how much A beats B (log ratio), minus the second pair's for rankings; and at defaults."""
+    def log_ratio(a: Build, b: Build) -> tuple[np.ndarray, float]:
+        fa, fb = a(), b()
+        draws = np.log(conversion_draws(fa, claim.audience, DRAWS, SEED)) - np.log(conversion_draws(fb, claim.audience, DRAWS, SEED))
+        default = float(np.log(simulate(fa, claim.audience).conversion) - np.log(simulate(fb, claim.audience).conversion))
+        return draws, default
+    draws, default = log_ratio(claim.a, claim.b)
+    if claim.a2 is not None and claim.b2 is not None:
+        draws2, default2 = log_ratio(claim.a2, claim.b2)
+        return draws - draws2, default - default2
+    return draws, default
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[f"{c.where}: {c.text}" for c in CLAIMS])
+def test_claim_holds_as_registered(claim: Claim) -> None:
+    draws, default = _gains(claim)
+    share = float(np.mean(draws > 0))
+    assert default > 0, f"{claim.text}: false at the default parameters"
+    if claim.basis == "robust":
+        assert share >= ROBUST_SHARE, f"{claim.text}: holds in only {share:.0%} of plausible models"
+    else:
+        assert claim.basis in ASSUMPTIONS, f"unknown assumption {claim.basis!r}; use one of {sorted(ASSUMPTIONS)}"
+        assert share < ROBUST_SHARE, f"{claim.text}: holds in {share:.0%} of plausible models; register it as robust"
+
+
+def test_registry_covers_every_broken_example_and_model_rule() -> None:
+    where = {c.where for c in CLAIMS}
+    assert {f"examples.{n}" for n, e in EXAMPLES.items() if e.kind == "broken"} <= where
+    assert {"MC501", "MC502", "MC503"} <= where
