@@ -3,8 +3,9 @@
 Two measurements on an 8-step funnel, printed as one table:
 
 1. **Python side** (driven from Python, as the kernel runs it): one slider change = the model
-   recomputed (design + cached one-big-ask baseline + checker), the chart's artists moved in
-   place, readout and findings refreshed, and a frame requested. Target: median <= 30 ms over
+   recomputed (design + cached one-big-ask baseline + checker + the conversion range over 64
+   plausible parameter sets, cached per design), the chart's artists moved in place, readout and
+   findings refreshed, and a frame requested. Target: median <= 30 ms over
    >= 20 changes. For context the table also gives the time to draw a frame with Agg (what the
    kernel does when the browser asks for it): fast frames redraw only what moved.
 2. **Browser round trip** (a real Chromium on a Voila app): a key press on a step's ask slider in

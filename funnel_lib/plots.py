@@ -191,10 +191,13 @@ def _check_note(note: Any) -> bool:
 
 
 def _pct(share: float) -> str:
-    """A share of the audience as a short percentage ("<0.1%" for tiny non-zero shares)."""
-    if 0 < share < 0.0005:
-        return "<0.1%"
-    return f"{share:.1%}"
+    """A share of the audience as a short percentage: one decimal from 1 %, two significant digits below
+    (real cold-audience rates are often 0.1-1 %), "<0.001%" for tiny non-zero shares."""
+    if share != share:
+        return "n/a"
+    if 0 < share < 0.000005:
+        return "<0.001%"
+    return f"{share:.1%}" if share >= 0.01 or share == 0 else f"{100 * share:.2g}%"
 
 
 def _short(name: str, limit: int = _NAME_CHARS) -> str:

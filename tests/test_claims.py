@@ -63,6 +63,29 @@ def _entry(action: str) -> Build:
     return build
 
 
+def _lesson05(gradual: bool) -> Build:
+    """Lesson 05's consulting ladder, gradual or with tiny asks and then a jump."""
+    def build() -> Funnel:
+        steps = [S("read_post", stage="entry"), S("calculator"), S("download_guide"),
+                 Step("Get a free two-week cost scan", "progression", ask=5, value=7, trust=4), S("case_study"), S("buy")]
+        if not gradual:
+            steps = [steps[0], *(st.replace(ask=1) for st in steps[1:5]), steps[5]]
+        return Funnel(steps, name="gradual" if gradual else "tiny asks, then a jump")
+    return build
+
+
+def _lesson01(ladder: bool) -> Build:
+    """Lesson 01's gym: one big ask, or a ladder of small yeses before it."""
+    def build() -> Funnel:
+        membership = S("buy", ask=7)
+        if not ladder:
+            return Funnel([membership], name="one big ask")
+        return Funnel([S("watch_clip"), S("quiz"), S("download_guide"),
+                       Step("Book a free trial class", "progression", ask=4, value=6, trust=4), S("testimonials"),
+                       membership], name="ladder")
+    return build
+
+
 def _resistance(with_rung: bool) -> Build:
     """MC502: a step far above readiness, with or without a mid-sized rung before it."""
     def build() -> Funnel:
@@ -84,7 +107,12 @@ CLAIMS: list[Claim] = [
           "a mid-sized rung before a step that meets resistance (MC502) raises conversion"),
     Claim("MC501", _example("online_course"), _example("too_small_for_hot_audience"), "hot", "robust",
           "for a hot audience, extra tiny steps (MC501, stagnation) lower conversion"),
-    # lessons: the comparisons issue 10 named as suspect
+    # lessons
+    *[Claim("lesson 01", _lesson01(True), _lesson01(False), audience, "robust",
+            f"the ladder converts more than one big ask ({audience})") for audience in ("cold", "warm", "hot")],
+    *[Claim("lesson 05", _lesson05(True), _lesson05(False), audience, "consistency", f"a gradual ladder beats tiny asks "
+            f"then a jump ({audience}; only if bigger yeses commit more)") for audience in ("cold", "warm", "hot")],
+    # the comparisons issue 10 named as suspect
     Claim("lesson 02", _entry("watch_clip"), _entry("create_account"), "cold", "robust",
           "a light first step converts more than opening with an account"),
     Claim("lesson 02", _entry("quiz"), _entry("learn_more"), "cold", "robust",

@@ -28,6 +28,7 @@ from funnel_lib.plots import (  # noqa: E402
     plot_comparison,
     plot_funnel,
     plot_ladder,
+    _pct,
 )
 from funnel_lib.simulate import ModelParams, big_ask_baseline, simulate  # noqa: E402
 
@@ -110,8 +111,8 @@ def test_funnel_bars_carry_the_table(ladder):
     assert labels[0] == "1. Watch a 10-second clip" and labels[-1] == "5. Buy the course"
     assert ax.yaxis_inverted()  # first step on top
     conversion = simulate(ladder).conversion
-    assert ax.get_title() == f"ladder, cold audience: {conversion:.1%} convert"
-    assert any(t.startswith(f"{conversion:.1%}") for t in texts(ax))  # the last bar's label is the conversion too
+    assert ax.get_title() == f"ladder, cold audience: {_pct(conversion)} convert"
+    assert any(t.startswith(_pct(conversion)) for t in texts(ax))  # the last bar's label is the conversion too
     assert ax.get_xlabel() == "share of the audience (%)"
     assert MODEL_NOTE in texts(ax)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
@@ -260,7 +261,7 @@ def test_comparison_lines_end_at_the_conversions(ladder):
     assert [line.get_label() for line in (line_a, line_b)] == ["one big ask (1 step)", "ladder (5 steps)"]
     assert [to_hex(line.get_color()).upper() for line in (line_a, line_b)] == [PALETTE["a"], PALETTE["b"]]
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "comparison-conversion"]
-    assert labels == [f"{c:.1%} convert" for c in conversions]
+    assert labels == [f"{_pct(c)} convert" for c in conversions]
     assert ax.get_title() == "one big ask vs ladder, cold audience"
     assert ax.get_xlabel() == "step number (0 = start)"
     assert MODEL_NOTE in texts(ax)

@@ -28,6 +28,7 @@ from funnel_lib.simulate import big_ask_baseline, simulate
 from funnel_lib.widgets import MAX_STEPS, FunnelBuilder, FunnelDuel, LiveFunnelChart, funnel_code
 from funnel_lib.widgets import _builder as builder_module
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
+from funnel_lib.widgets._common import share_text
 
 CLASSES = ("funnel-builder", "funnel-step", "funnel-ask", "funnel-conversion", "funnel-baseline", "funnel-findings",
            "funnel-chart", "funnel-add", "funnel-remove", "funnel-up", "funnel-down", "funnel-audience",
@@ -131,7 +132,7 @@ def test_slider_change_recomputes_model_chart_readout_and_findings(builder: Funn
     np.testing.assert_allclose(summary["ask"], expected.table["ask"])
     assert summary["ask"][3] == 9.0
     assert bytes(builder.chart.canvas_widget.value) != png_before
-    assert f"{expected.conversion:.1%}" in text_of(builder.conversion_html.value)
+    assert share_text(expected.conversion) in text_of(builder.conversion_html.value)
     after = builder.readout()
     assert after["conversion"] != before["conversion"]
     assert after["codes"] == check(builder.funnel, audience="cold").codes
@@ -144,7 +145,7 @@ def test_slider_change_recomputes_model_chart_readout_and_findings(builder: Funn
 def test_baseline_is_the_one_big_ask_for_the_same_audience(builder: FunnelBuilder) -> None:
     expected = simulate(big_ask_baseline(builder.funnel), "cold").conversion
     assert builder.baseline.conversion == pytest.approx(expected)
-    assert f"{expected:.1%}" in text_of(builder.baseline_html.value)
+    assert share_text(expected) in text_of(builder.baseline_html.value)
     assert builder.chart.baseline_bar.get_width() == pytest.approx(expected)
     cached = builder.baseline
     builder.rows[0].value.value = 5.0          # the last step is unchanged: the baseline is reused
@@ -642,7 +643,7 @@ def test_duel_compares_two_designs_for_one_audience() -> None:
         assert duel.result_a.conversion == pytest.approx(a.conversion)
         assert duel.result_b.conversion == pytest.approx(b.conversion)
         for card, result in zip(duel.cards, (a, b), strict=True):
-            assert f"{result.conversion:.1%}" in card.value and "funnel-conversion" in card.value
+            assert share_text(result.conversion) in card.value and "funnel-conversion" in card.value
         assert "converts" in duel.verdict_html.value and "as many people as" in duel.verdict_html.value
         np.testing.assert_allclose(duel.chart.lines[1].get_ydata()[1:], b.table["share_of_start"])
         duel.audience_picker.value = AUDIENCES["hot"]

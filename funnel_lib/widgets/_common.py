@@ -283,6 +283,6 @@ def share_text(share: float) -> str:
     >>> share_text(0.257), share_text(0.0025), share_text(0.00031)
     ('25.7%', '0.25%', '0.031%')
     """
-    if share != share:
-        return "n/a"
-    return f"{share:.1%}" if share >= 0.01 else f"{100 * share:.2g}%"
+    from funnel_lib.plots import _pct
+
+    return _pct(share)

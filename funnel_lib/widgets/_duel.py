@@ -14,7 +14,7 @@ from funnel_lib.model import Funnel
 from funnel_lib.plots import MODEL_NOTE, PALETTE
 from funnel_lib.simulate import SimulationResult, simulate
 from funnel_lib.widgets._chart import FigureDisplay
-from funnel_lib.widgets._common import audience_picker, beats_note, pick_audience, close_tree, esc, guarded, pct, resolve_funnel, style_widget
+from funnel_lib.widgets._common import audience_picker, beats_note, share_text, pick_audience, close_tree, esc, guarded, pct, resolve_funnel, style_widget
 
 __all__ = ["FunnelDuel", "DuelChart"]
 
@@ -249,7 +249,7 @@ class FunnelDuel(widgets.VBox):
                             for s in funnel.steps)
             card.value = (
                 f"<div class='funnel-label'>{role}: <b>{esc(name)}</b></div>"
-                f"<div class='funnel-conversion'><span class='funnel-big' role='status'>{pct(result.conversion)}"
+                f"<div class='funnel-conversion'><span class='funnel-big' role='status'>{share_text(result.conversion)}"
                 f"</span> <span class='funnel-hint'>predicted conversion, {n} step{'s' * (n != 1)}</span></div>"
                 f"<div class='funnel-hint'>framework score <b>{report.score}/100</b>, {len(report.errors)} "
                 f"error{'s' * (len(report.errors) != 1)}</div><ol class='funnel-duel-steps'>{steps}</ol>")
