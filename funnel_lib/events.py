@@ -50,7 +50,8 @@ never depends on it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, ItemsView, Iterable, KeysView, Sequence, ValuesView
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -79,6 +80,10 @@ def _check_steps(steps: Any) -> list[Hashable]:
     if isinstance(steps, (str, bytes)):
         raise TypeError(f"steps must be a list of event names, entry step first, got the single string {steps!r}; "
                         f"write [{steps!r}] for a one-step funnel")
+    if isinstance(steps, (AbstractSet, KeysView, ValuesView, ItemsView)):
+        raise TypeError(f"steps must be an ordered list of event names, entry step first, got a "
+                        f"{type(steps).__name__}, whose order is arbitrary (it can change between runs); "
+                        f"write the steps as a list in funnel order, e.g. ['visit', 'signup', 'buy']")
     if isinstance(steps, (pd.Series, pd.Index, np.ndarray)):
         steps = list(steps)
     if not isinstance(steps, Iterable) or isinstance(steps, (dict, pd.DataFrame)):
@@ -117,7 +122,12 @@ def _check_window(window: WindowLike) -> pd.Timedelta:
         raise TypeError(f"window must be {allowed}, got {window!r} ({type(window).__name__})")
     try:
         value = pd.Timedelta(window)
-    except (ValueError, TypeError, OverflowError):
+        if not pd.isna(value):
+            value.as_unit("ns")  # every comparison is exact in nanoseconds: the window must fit
+    except (pd.errors.OutOfBoundsTimedelta, OverflowError):
+        raise ValueError(f"window {window!r} is longer than the longest duration pandas can hold "
+                         f"({pd.Timedelta.max}, about 292 years); for no time limit pass window=None") from None
+    except (ValueError, TypeError):
         raise ValueError(f"window must be {allowed}, got {window!r}") from None
     if pd.isna(value) or value <= pd.Timedelta(0):
         raise ValueError(f"window must be a positive duration, got {window!r}")
@@ -180,9 +190,8 @@ def _time_values(events: pd.DataFrame, column: Hashable) -> tuple[np.ndarray, st
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        _check_no_nulls(events, column, "time")
         unit = dtype.pyarrow_dtype.unit
-        values = pc.cast(_arrow_chunks(col), pa.int64()).to_numpy()
+        values = pc.fill_null(pc.cast(_arrow_chunks(col), pa.int64()), np.iinfo(np.int64).min).to_numpy()
         return np.ascontiguousarray(values, dtype=np.int64), unit
     if isinstance(dtype, pd.DatetimeTZDtype):
         col = col.dt.tz_convert(None)
@@ -202,7 +211,6 @@ def _user_source(events: pd.DataFrame, column: Hashable) -> tuple[str, np.ndarra
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         return "int", col.to_numpy()
-    _check_no_nulls(events, column, "user")
     if isinstance(dtype, pd.CategoricalDtype):
         return "codes", col.cat.codes.to_numpy()
     return "other", None
@@ -227,7 +235,11 @@ def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[
         return 0, int(len(categories)).bit_length(), lambda codes: pd.Index(categories.take(codes),
                                                                             dtype=categories.dtype), False
     rows = np.concatenate([c.rows for c in chunks]) if chunks else np.zeros(0, dtype=np.int64)
-    codes, uniques = pd.factorize(col.iloc[rows])
+    try:
+        codes, uniques = pd.factorize(col.iloc[rows])
+    except TypeError:  # unhashable values such as lists or dicts
+        _check_hashable(col, column)
+        raise
     codes = codes.astype(np.int64, copy=False)
     at = 0
     for c in chunks:
@@ -235,6 +247,54 @@ def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[
         at += c.rows.size
     labels = pd.Index(uniques)
     return 0, int(len(labels)).bit_length(), lambda c: labels.take(c), True
+
+
+def _check_hashable(col: pd.Series, column: Hashable) -> None:
+    """Raise a clear TypeError naming the first user value that cannot be a dictionary key."""
+    for label, value in col.items():
+        if not isinstance(value, Hashable):
+            raise TypeError(f"column {column!r} (user=) must hold user ids such as numbers or strings, got the "
+                            f"{type(value).__name__} {value!r:.60} at row {label!r}; user ids must be hashable")
+
+
+def _value_kind(dtype: Any) -> str | None:
+    """"number", "string" or None (anything: object columns) for what an event column can hold."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _value_kind(dtype.categories.dtype)
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, pd.ArrowDtype) and _arrow_is_string(
+            dtype.pyarrow_dtype)):
+        return "string"
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "time"
+    return None
+
+
+def _step_kind(name: Hashable) -> str:
+    if isinstance(name, (bool, np.bool_)):
+        return "bool"
+    if isinstance(name, (int, float, np.number)):
+        return "number"
+    if isinstance(name, str):
+        return "string"
+    return type(name).__name__
+
+
+def _check_event_type(col: pd.Series, column: Hashable, steps: list[Hashable]) -> None:
+    """A step name whose type the event column can never hold is an error, not zero users."""
+    kind = _value_kind(col.dtype)
+    if kind is None:
+        return
+    for position, name in enumerate(steps):
+        if _step_kind(name) != kind:
+            shown = col.dtype.categories.dtype if isinstance(col.dtype, pd.CategoricalDtype) else col.dtype
+            raise TypeError(f"column {column!r} (event=) holds {kind} values (dtype {shown}) but step "
+                            f"{position + 1} is the {type(name).__name__} {name!r}, which can never match; "
+                            f"give the steps as {kind} values or convert the column, e.g. "
+                            f"events[{column!r}].astype(str)")
 
 
 def _step_rows(col: pd.Series, steps: list[Hashable]) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +386,7 @@ class _Computed:
     decode_user: Any
     group_codes: np.ndarray | None  # per entry user (aligned with reach[0].users), or None
     group_labels: pd.Index | None
-    notes: dict[int, str]  # step index -> why nobody reaches it
+    notes: dict[int | str, str]  # step index -> why nobody reaches it; "user"/"time" -> rows left out
 
 
 def _never_seen_note(col: pd.Series, column: Hashable, name: Hashable) -> str:
@@ -360,6 +420,14 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     if by is not None:
         columns["by"] = by
     _check_frame(events, columns)
+    _check_event_type(events[event], event, names)
+    notes: dict[int | str, str] = {}
+    no_user = events[user].isna().to_numpy()
+    if no_user.any():  # one documented behaviour, as in funnel_sql: events without a user are left out
+        count = int(no_user.sum())
+        notes["user"] = (f"{count:,} event{'s' if count > 1 else ''} with no user (missing {user!r}) "
+                         f"{'were' if count > 1 else 'was'} left out")
+        events = events.loc[~no_user]
 
     times, unit = _time_values(events, time)
     width = _window_units(window, unit)
@@ -394,10 +462,18 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
 
     chunks = core.parallel_map(step_events, range(n_parts), threads)
     if any(c.has_missing_time for c in chunks):
-        _check_no_nulls(events, time, "time", times == missing_time)
+        missing = times == missing_time
+        step_rows = np.zeros(n_rows, dtype=bool)
+        for c in chunks:
+            step_rows[c.rows] = True
+        # a missing time on a funnel event is an error; on any other row it cannot matter
+        _check_no_nulls(events, time, "time", missing & step_rows)
+        count = int(missing.sum())
+        notes["time"] = (f"{count:,} event{'s' if count > 1 else ''} with no time (missing {time!r}) "
+                         f"{'were' if count > 1 else 'was'} ignored: none of them is a funnel step")
     per_step = sum((c.counts for c in chunks), np.zeros(n_steps, dtype=np.int64))
-    notes = {k: _never_seen_note(event_col, event, name) for k, (name, count) in enumerate(zip(names, per_step))
-             if count == 0}
+    notes.update({k: _never_seen_note(event_col, event, name)
+                  for k, (name, count) in enumerate(zip(names, per_step)) if count == 0})
     user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks)
     if n_parts > 1 and recoded:  # users factorised just now: cut their codes
         cuts = core.user_cuts(np.concatenate([c.user[:: max(1, c.user.size // 10_000)] for c in chunks]), n_parts)
@@ -512,7 +588,7 @@ def funnel_from_events(events: pd.DataFrame, steps: Sequence[Hashable] | Any, *,
             np.zeros(0, np.int64)] * len(names), unit).iloc[:0]
         labels = done.group_labels.take(np.repeat(np.arange(n_groups), len(names)))
         table.insert(0, by, pd.Series(labels, index=table.index))
-    if done.notes:
+    if any(k in done.notes for k in range(len(names))):
         per_step = [done.notes.get(k, "") for k in range(len(names))]
         table["note"] = pd.array(per_step * (len(table) // len(names)), dtype="str")
     table.attrs["notes"] = list(done.notes.values())
