@@ -95,12 +95,6 @@ def _check_steps(steps: Any) -> list[Hashable]:
     for position, name in enumerate(names):
         if name is None or (isinstance(name, float) and np.isnan(name)) or not isinstance(name, Hashable):
             raise TypeError(f"steps[{position}] must be an event name, got {name!r}")
-    seen: dict[Hashable, int] = {}
-    for position, name in enumerate(names):
-        if name in seen:
-            raise ValueError(f"steps must be distinct event names, but {name!r} is step {seen[name] + 1} and "
-                             f"step {position + 1}; to count a repeated action, give it its own event name")
-        seen[name] = position
     if len(names) > MAX_STEPS:
         raise ValueError(f"steps may list at most {MAX_STEPS} event names, got {len(names)}")
     return names
@@ -438,6 +432,8 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     bounds = np.linspace(0, n_rows, n_parts + 1).astype(np.int64)
     event_col = events[event]
     n_steps = len(names)
+    distinct = list(dict.fromkeys(names))  # a name may repeat: events are matched to names, then to steps
+    plan = [distinct.index(name) for name in names] if len(distinct) < n_steps else None
     missing_time = np.iinfo(np.int64).min
     # users are split into parts by value ranges: cut points from a sample of the column
     cuts = None
@@ -448,11 +444,11 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     def step_events(piece: int) -> core.Chunk:
         """The step events among one range of rows (ranges share the threads for big logs)."""
         lo, hi = int(bounds[piece]), int(bounds[piece + 1])
-        rows, step = _step_rows(pieces[piece], names)
+        rows, step = _step_rows(pieces[piece], distinct)
         if lo:
             rows += lo
         values = user_values[rows] if user_values is not None else np.zeros(0, dtype=np.int64)
-        chunk = core.Chunk(values, times[rows], step, rows, np.bincount(step, minlength=n_steps))
+        chunk = core.Chunk(values, times[rows], step, rows, np.bincount(step, minlength=len(distinct)))
         if values.size:
             chunk.low, chunk.high = int(values.min()), int(values.max())
         chunk.has_missing_time = hi > lo and int(times[lo:hi].min()) == missing_time  # NaT is the minimum
@@ -471,15 +467,16 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
         count = int(missing.sum())
         notes["time"] = (f"{count:,} event{'s' if count > 1 else ''} with no time (missing {time!r}) "
                          f"{'were' if count > 1 else 'was'} ignored: none of them is a funnel step")
-    per_step = sum((c.counts for c in chunks), np.zeros(n_steps, dtype=np.int64))
-    notes.update({k: _never_seen_note(event_col, event, name)
-                  for k, (name, count) in enumerate(zip(names, per_step)) if count == 0})
+    per_name = sum((c.counts for c in chunks), np.zeros(len(distinct), dtype=np.int64))
+    notes.update({names.index(name): _never_seen_note(event_col, event, name)
+                  for name, count in zip(distinct, per_name) if count == 0})
     user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks)
     if n_parts > 1 and recoded:  # users factorised just now: cut their codes
         cuts = core.user_cuts(np.concatenate([c.user[:: max(1, c.user.size // 10_000)] for c in chunks]), n_parts)
         for c in chunks:
             core.assign_parts(c, cuts)
-    reach, first_rows = core.run(chunks, user_offset, user_bits, n_steps, width, order, need_rows=by is not None,
+    reach, first_rows = core.run(chunks, user_offset, user_bits, n_steps, width, order, plan=plan,
+                                 need_rows=by is not None,
                                  threads=threads, cuts=cuts)
     group_codes = group_labels = None
     if by is not None:
@@ -627,6 +624,8 @@ def time_to_convert(events: pd.DataFrame, steps: Sequence[Hashable] | Any, *, us
     durations = np.concatenate([r.durations for r in later]) if later else np.zeros(0, np.int64)
     step_index = np.repeat(np.arange(1, len(names)), [r.users.size for r in later]).astype(np.int64)
     labels = [str(n) for n in names]
+    if len(set(labels)) < len(labels):  # a repeated step: its categories must be unique
+        labels = [f"{label} (step {k + 1})" if labels.count(label) > 1 else label for k, label in enumerate(labels)]
     frame: dict[str, Any] = {str(user) if not isinstance(user, str) else user: done.decode_user(user_codes)}
     if by is not None:
         assert done.group_codes is not None and done.group_labels is not None
