@@ -83,6 +83,7 @@ class Query:
     user: str
     time: str
     event: str
+    per_user: bool = False  # tests: end with every (user, step reached, time from entry) instead
 
     @property
     def literals(self) -> list[str]:
@@ -106,6 +107,9 @@ class Query:
     def tail(self) -> list[str]:
         """Per step: users reaching it, median and p90 of the time from entry (ns)."""
         d = self.dialect
+        if self.per_user:
+            return ["last AS (SELECT 1 AS one)", "SELECT u, k, d FROM r ORDER BY u, k"] + (
+                [d.settings] if d.settings else [])
         k = len(self.names)
         values = ", ".join(f"({j + 1}, {lit})" for j, lit in enumerate(self.literals))
         if d.name == "clickhouse":
@@ -218,7 +222,9 @@ def any_order(q: Query) -> list[str]:
     joins, selects = [], []
     for name in q.distinct:
         a = q.count_column(name).replace("n", "a")
-        joins.append(f"ASOF LEFT JOIN (SELECT u, t, rn FROM en WHERE ev = {d.literal(name)}) AS {a} "
+        # the first of several events at one time: ASOF may match any row among equal times
+        joins.append(f"ASOF LEFT JOIN (SELECT u, t, min(rn) AS rn FROM en WHERE ev = {d.literal(name)} "
+                     f"GROUP BY u, t) AS {a} "
                      f"ON {a}.u = st.u AND {a}.t >= st.t")
         for m in range(1, need[name] + 1):
             alias = f"{a}_{m}"

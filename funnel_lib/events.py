@@ -506,21 +506,26 @@ def _quantiles(durations: np.ndarray, unit: str) -> tuple[Any, Any]:
 
 
 def _table(names: list[Hashable], users: list[int], durations: list[np.ndarray], unit: str) -> pd.DataFrame:
+    big = sum(d.size for d in durations) > 1_000_000
+    medians, p90s = zip(*core.parallel_map(lambda d: _quantiles(d, unit), durations, core.workers() if big else 1))
+    return _table_from(names, users, list(medians), list(p90s))
+
+
+def _table_from(names: list[Hashable], users: list[int], medians: list[Any], p90s: list[Any]) -> pd.DataFrame:
+    """The funnel table from per-step counts and timing (timedeltas or NaT); shared with funnel_from_sql."""
     counts = np.array(users, dtype=np.int64)
     previous = np.concatenate([[counts[0]], counts[:-1]]) if counts.size else counts
     with np.errstate(invalid="ignore", divide="ignore"):
         share_first = np.where(counts[0] > 0, counts / max(int(counts[0]), 1), np.nan)
         share_previous = np.where(previous > 0, counts / np.maximum(previous, 1), np.nan)
-    big = sum(d.size for d in durations) > 1_000_000
-    medians, p90s = zip(*core.parallel_map(lambda d: _quantiles(d, unit), durations, core.workers() if big else 1))
     return pd.DataFrame({
         "step": pd.array([str(n) for n in names], dtype="str"),
         "users": counts,
         "share_of_first": share_first.astype(np.float64),
         "share_of_previous": share_previous.astype(np.float64),
         "drop_off": (previous - counts).astype(np.int64),
-        "median_time": pd.array(list(medians), dtype="timedelta64[ns]"),
-        "p90_time": pd.array(list(p90s), dtype="timedelta64[ns]"),
+        "median_time": pd.array(medians, dtype="timedelta64[ns]"),
+        "p90_time": pd.array(p90s, dtype="timedelta64[ns]"),
     })
 
 
