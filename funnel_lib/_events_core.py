@@ -456,8 +456,10 @@ class Chunk:
     counts: np.ndarray | None = None
     low: int = 0
     high: int = 0
-    has_missing_time: bool = False
-    part: np.ndarray | None = None  # which part of the users each event belongs to (see run)
+    has_missing_time: bool = False  # some row of the range has no time
+    step_missing_time: bool = False  # some step event of the range has no time
+    n: int = 0  # step events in the range
+    pieces: list[Any] | None = None  # per part of the users: (user, time, step, rows), see assign_parts
 
 
 def parallel_map(func: Any, items: Any, threads: int) -> list[Any]:
@@ -483,8 +485,9 @@ def _one_part(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarr
     return reach, first_rows
 
 
-#: Parts of users per thread: more parts than threads balance the load when a core is busy.
-PARTS_PER_THREAD = 4
+#: Parts of users per thread: more parts than threads balance the load when a core is busy, and
+#: small parts keep the sorting temporaries small (peak memory) and in cache.
+PARTS_PER_THREAD = 16
 
 
 def user_cuts(sample: np.ndarray, parts: int) -> np.ndarray:
@@ -496,8 +499,16 @@ def user_cuts(sample: np.ndarray, parts: int) -> np.ndarray:
 
 
 def assign_parts(chunk: Chunk, cuts: np.ndarray) -> None:
-    """Label each event of ``chunk`` with its part: the number of cut points at or below its user."""
-    chunk.part = np.searchsorted(cuts, chunk.user, side="right").astype(np.uint8 if cuts.size < 255 else np.uint16)
+    """Split ``chunk``'s events by part (the number of cut points at or below the user) into
+    separate arrays, so that each part's memory is freed as soon as that part has been gathered."""
+    part = np.searchsorted(cuts, chunk.user, side="right").astype(np.uint8 if cuts.size < 255 else np.uint16)
+    chunk.pieces = []
+    for p in range(cuts.size + 1):
+        pick = np.flatnonzero(part == p)
+        chunk.pieces.append((chunk.user[pick], chunk.time[pick], chunk.step[pick],
+                             chunk.rows[pick] if chunk.rows.size else chunk.rows))
+    empty = np.zeros(0, dtype=np.int64)
+    chunk.user, chunk.time, chunk.step, chunk.rows = chunk.user[:0], empty, chunk.step[:0], empty
 
 
 def _codes(user: np.ndarray, offset: int) -> np.ndarray:
@@ -514,7 +525,7 @@ def run(chunks: list[Chunk], user_offset: int, user_bits: int, n_steps: int, win
     entry user's first entry row (aligned with ``reach[0].users``).
 
     User codes are ``chunk.user - user_offset`` (below ``2**user_bits``). With ``cuts`` (and each
-    chunk's ``part`` labels from :func:`assign_parts`) the users are split into contiguous ranges;
+    chunk split by :func:`assign_parts`) the users are split into contiguous ranges;
     each part is gathered from the chunks in row order, sorted and walked on its own (numpy
     releases the GIL in its loops, so ``threads`` threads share the parts), and the parts' results
     concatenated: they are already sorted by user.
@@ -530,12 +541,16 @@ def run(chunks: list[Chunk], user_offset: int, user_bits: int, n_steps: int, win
                          window, order, plan)
 
     def part(p: int) -> tuple[list[StepReach], np.ndarray | None]:
-        picks = [np.flatnonzero(c.part == p) for c in chunks]
-        user = _codes(np.concatenate([c.user[i] for c, i in zip(chunks, picks)]), user_offset)
-        time = np.concatenate([c.time[i] for c, i in zip(chunks, picks)])
-        step = np.concatenate([c.step[i] for c, i in zip(chunks, picks)])
-        row = np.concatenate([c.rows[i] for c, i in zip(chunks, picks)]) if need_rows else None
-        del picks
+        pieces = []
+        for c in chunks:
+            assert c.pieces is not None
+            pieces.append(c.pieces[p])
+            c.pieces[p] = None  # freed once gathered below
+        user = _codes(np.concatenate([x[0] for x in pieces]), user_offset)
+        time = np.concatenate([x[1] for x in pieces])
+        step = np.concatenate([x[2] for x in pieces])
+        row = np.concatenate([x[3] for x in pieces]) if need_rows else None
+        del pieces
         return _one_part(user, user_bits, time, step, row, n_steps, window, order, plan)
 
     results = parallel_map(part, range(cuts.size + 1), threads)

@@ -210,14 +210,21 @@ def _user_source(events: pd.DataFrame, column: Hashable) -> tuple[str, np.ndarra
     return "other", None
 
 
-def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[core.Chunk]
-                ) -> tuple[int, int, Any, bool]:
+def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[core.Chunk],
+                shifted: int | None = None) -> tuple[int, int, Any, bool]:
     """How raw user values become codes >= 0 (``value - offset``): returns the offset, the codes'
     bit width, a decoder from codes to user ids, and whether the chunks' values were replaced by
-    codes (other types and very wide integer ranges are factorised here)."""
+    codes (other types and very wide integer ranges are factorised here). ``shifted``: the chunks
+    already hold ``value - shifted``."""
     col = events[column]
+    if kind == "int" and shifted is not None:
+        high = max((c.high for c in chunks if c.n), default=0)
+        dtype = col.dtype
+        return 0, int(high).bit_length(), lambda codes: pd.Index(
+            (codes.astype(np.int64) + shifted).astype(dtype) if shifted < 2**63 - 2**32 else
+            (codes.astype(np.uint64) + np.uint64(shifted)).astype(dtype)), False
     if kind == "int":
-        present = [c for c in chunks if c.user.size]
+        present = [c for c in chunks if c.n]
         low = min((c.low for c in present), default=0)
         high = max((c.high for c in present), default=0)
         if high - low < 2**40:
@@ -435,11 +442,24 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     distinct = list(dict.fromkeys(names))  # a name may repeat: events are matched to names, then to steps
     plan = [distinct.index(name) for name in names] if len(distinct) < n_steps else None
     missing_time = np.iinfo(np.int64).min
+    # integer users within 2**32 of each other are stored as uint32 codes (value - low) right away:
+    # the step events are then 13 bytes each (code, time, step), and no row positions are kept
+    # unless something needs them (by=, or users to factorise)
+    low = high = 0
+    if user_kind == "int" and n_rows:
+        assert user_values is not None
+        low, high = int(user_values.min()), int(user_values.max())
+    narrow = user_kind == "int" and high - low < 2**32
+    keep_rows = by is not None or user_kind == "other" or (user_kind == "int" and high - low >= 2**40)
+    
     # users are split into parts by value ranges: cut points from a sample of the column
     cuts = None
-    if n_parts > 1 and user_values is not None:
-        cuts = core.user_cuts(user_values[:: max(1, n_rows // 50_000)], n_parts)
+    wide = user_kind == "int" and high - low >= 2**40  # factorised later, like other user types
+    if n_parts > 1 and user_values is not None and not wide:
+        sample = user_values[:: max(1, n_rows // 50_000)]
+        cuts = core.user_cuts(core._codes(sample, low) if narrow else sample, n_parts)
     pieces = [event_col.iloc[int(bounds[p]):int(bounds[p + 1])] for p in range(n_parts)]  # sliced here, read there
+    no_rows = np.zeros(0, dtype=np.int64)
 
     def step_events(piece: int) -> core.Chunk:
         """The step events among one range of rows (ranges share the threads for big logs)."""
@@ -447,11 +467,17 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
         rows, step = _step_rows(pieces[piece], distinct)
         if lo:
             rows += lo
-        values = user_values[rows] if user_values is not None else np.zeros(0, dtype=np.int64)
-        chunk = core.Chunk(values, times[rows], step, rows, np.bincount(step, minlength=len(distinct)))
+        values = user_values[rows] if user_values is not None else no_rows
+        if narrow:
+            values = core._codes(values, low).astype(np.uint32)
+        chunk = core.Chunk(values, times[rows], step, rows if keep_rows else no_rows,
+                           np.bincount(step, minlength=len(distinct)))
+        del rows
+        chunk.n = int(values.size) if user_values is not None else int(step.size)
         if values.size:
             chunk.low, chunk.high = int(values.min()), int(values.max())
         chunk.has_missing_time = hi > lo and int(times[lo:hi].min()) == missing_time  # NaT is the minimum
+        chunk.step_missing_time = bool(chunk.time.size) and int(chunk.time.min()) == missing_time
         if cuts is not None:
             core.assign_parts(chunk, cuts)
         return chunk
@@ -459,18 +485,18 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     chunks = core.parallel_map(step_events, range(n_parts), threads)
     if any(c.has_missing_time for c in chunks):
         missing = times == missing_time
-        step_rows = np.zeros(n_rows, dtype=bool)
-        for c in chunks:
-            step_rows[c.rows] = True
-        # a missing time on a funnel event is an error; on any other row it cannot matter
-        _check_no_nulls(events, time, "time", missing & step_rows)
-        count = int(missing.sum())
+        if any(c.step_missing_time for c in chunks):  # a missing time on a funnel event is an error
+            rows, _ = _step_rows(event_col, distinct)
+            step_rows = np.zeros(n_rows, dtype=bool)
+            step_rows[rows] = True
+            _check_no_nulls(events, time, "time", missing & step_rows)
+        count = int(missing.sum())  # on any other row it cannot matter
         notes["time"] = (f"{count:,} event{'s' if count > 1 else ''} with no time (missing {time!r}) "
                          f"{'were' if count > 1 else 'was'} ignored: none of them is a funnel step")
     per_name = sum((c.counts for c in chunks), np.zeros(len(distinct), dtype=np.int64))
     notes.update({names.index(name): _never_seen_note(event_col, event, name)
                   for name, count in zip(distinct, per_name) if count == 0})
-    user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks)
+    user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks, low if narrow else None)
     if n_parts > 1 and recoded:  # users factorised just now: cut their codes
         cuts = core.user_cuts(np.concatenate([c.user[:: max(1, c.user.size // 10_000)] for c in chunks]), n_parts)
         for c in chunks:
