@@ -23,12 +23,19 @@ What "reached step k" means (``order=``), with ``t1 .. tk`` the times of the cho
     Events of steps 1..k all occur within one window (``max - min <= window``), in any order.
     The entry step is still required.
 
-Counts are users reaching *at least* step k, so they never increase along the funnel. Step
-names must be distinct (each event is used once in a chain). The time to a step is measured
+Counts are users reaching *at least* step k, so they never increase along the funnel. A step
+name may repeat (``["failure", "failure", "success"]``): each event serves one step only, in every
+mode, so that funnel needs two distinct failure events (at the same instant or not). Such funnels
+run on a slower engine (a Python loop per user). The time to a step is measured
 for the user's first completion of it: the earliest time at which any qualifying chain reaches
 the step, from the earliest entry event that starts such a chain (in ``"any"`` mode: from the
 earliest event of such a set). The user's segment for ``by=`` is read on their earliest entry
 event (ties: the first row).
+
+Missing values, one rule everywhere (also in :func:`funnel_lib.sql.funnel_sql`): events with no
+user are left out, with a note in ``table.attrs["notes"]``; a missing time (NaT) on a row that is
+not a funnel event is ignored, with a note, and on a funnel event is an error; a missing event
+name is simply not a funnel step.
 
 Large logs are processed on several threads (numpy releases the GIL in its loops); the result
 never depends on it.
