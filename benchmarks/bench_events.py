@@ -16,7 +16,9 @@ and ``--runs`` more times (at least 5), timed. The table gives the median wall t
 the fastest peer (chDB, DuckDB and pandas are the peers) and the peak *extra* resident memory of
 that process while the engine ran: the kernel's high-water mark (``VmHWM``, reset through
 ``/proc/self/clear_refs`` after the frame is loaded) minus the resident size before the first run,
-so it counts numpy, Arrow and the engines' own allocations alike (``tracemalloc`` would not). It is
+so it counts numpy, Arrow and the engines' own allocations alike (``tracemalloc`` would not); memory
+that loading the file freed is handed back first (Arrow's pool, glibc's ``malloc_trim``), so that
+no engine runs in memory that the resident size already counts. It is
 shown against chDB's and against the input frame's size. All engines must give identical
 per-step counts, or the script fails.
 
@@ -191,11 +193,26 @@ class PeakMemory:
         return max(0, peak - self.before) * 1024
 
 
+def release_free_memory() -> None:
+    """Give memory that is free but still resident back to the system: Arrow's pool and glibc's heap."""
+    import ctypes
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def worker(engine: str, path: str, runs: int, window: str) -> None:
     """One engine in this fresh process: load the log, warm up, time ``runs`` runs, print JSON."""
     import pyarrow.feather as feather
 
     df = feather.read_table(path).to_pandas()
+    release_free_memory()  # or the engines would reuse what loading freed, unseen by the RSS
     run = ENGINES[engine]
     peak = PeakMemory()
     counts = run(df, window)  # warm-up (imports, first-call costs); its memory counts too
