@@ -65,7 +65,7 @@ _NO_WINDOW_NS = 2**63 - 1
 
 def funnel_sql(steps: Sequence[Hashable] | Any, dialect: Literal["clickhouse", "duckdb"] = "clickhouse",
                table: str = "events", window: WindowLike = "7D", *, user: str = "user_id", time: str = "timestamp",
-               event: str = "event", order: str = "ordered", _per_user: bool = False) -> str:
+               event: str = "event", order: str = "ordered") -> str:
     """Write a ClickHouse or DuckDB query giving the users who reach each step of a funnel.
 
     ``steps`` are event names, entry step first (or a :class:`~funnel_lib.Funnel`); a name may
@@ -83,6 +83,13 @@ def funnel_sql(steps: Sequence[Hashable] | Any, dialect: Literal["clickhouse", "
     >>> "windowFunnel(604800000000000)" in sql and "FROM web.events" in sql
     True
     """
+    return _build(steps, dialect, table, window, user=user, time=time, event=event, order=order)
+
+
+def _build(steps: Any, dialect: Any, table: Any, window: WindowLike, *, user: Any, time: Any, event: Any,
+           order: Any, per_user: bool = False) -> str:
+    """:func:`funnel_sql`; with ``per_user`` the query ends with every (user ``u``, step ``k``
+    reached, ns from entry ``d``) instead of the per-step table (the tests compare users one by one)."""
     names = _check_steps(steps)
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
@@ -106,7 +113,7 @@ def funnel_sql(steps: Sequence[Hashable] | Any, dialect: Literal["clickhouse", "
         raise ValueError(f"steps may list at most {CLICKHOUSE_MAX_STEPS} event names for ClickHouse's windowFunnel "
                          f"in ordered mode, got {len(names)}; split the funnel, or compute it with "
                          f"funnel_from_events or dialect='duckdb'")
-    query = modes.Query(modes.Dialect(dialect), names, table, window_ns, user, time, event, _per_user)
+    query = modes.Query(modes.Dialect(dialect), names, table, window_ns, user, time, event, per_user)
     if order == "ordered" and not repeated:
         how = "ClickHouse windowFunnel" if dialect == "clickhouse" else "DuckDB ASOF JOIN chain"
         body = modes.windowfunnel(query) if dialect == "clickhouse" else modes.asof_chain(query)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from funnel_lib.events import funnel_from_events, time_to_convert
-from funnel_lib.sql import CLICKHOUSE_MAX_STEPS, funnel_sql
+from funnel_lib.sql import CLICKHOUSE_MAX_STEPS, _build, funnel_sql
 from funnel_lib.warehouse import funnel_from_sql
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb (the `sql` extra) is not installed")
@@ -57,10 +57,11 @@ def sql_per_user(log: pd.DataFrame, steps: list[str], window: object, order: str
     if dialect == "duckdb":
         with duckdb.connect() as con:
             con.register("log_view", log)
-            rows = con.execute(funnel_sql(steps, "duckdb", "log_view", window, order=order, _per_user=True)).df()
+            rows = con.execute(_build(steps, "duckdb", "log_view", window, user="user_id", time="timestamp",
+                                      event="event", order=order, per_user=True)).df()
     else:
-        rows = chdb.query(funnel_sql(steps, "clickhouse", "Python(log)", window, order=order, _per_user=True),
-                          "DataFrame")
+        rows = chdb.query(_build(steps, "clickhouse", "Python(log)", window, user="user_id", time="timestamp",
+                                 event="event", order=order, per_user=True), "DataFrame")
     reached = {(int(u), int(k)) for u, k in zip(rows["u"], rows["k"])}
     durations = {(int(u), int(k)): int(d) for u, k, d in zip(rows["u"], rows["k"], rows["d"]) if not pd.isna(d)}
     return reached, durations
