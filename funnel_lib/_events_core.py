@@ -335,6 +335,102 @@ def any_order(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
 
 ENGINES = {"ordered": ordered, "strict": strict, "any": any_order}
 
+
+def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepReach]:
+    """Any mode when a step name repeats (``plan[j]`` = the name index of step j; ``s.step`` holds
+    name indices). Each event serves one step only. One user at a time, over the user's *time
+    groups* (distinct timestamps, with a count of events per name): steps taken inside one group
+    may use as many events of a name as the group holds.
+
+    * ordered: from each entry group, the greedy chain (stay in the group while it has an unused
+      event of the next step's name, else jump to the next group that has one) is optimal;
+    * strict: every chain that stays or moves to the very next group is followed (a set of states);
+    * any: from each group time T, the m-th event of each name at or after T.
+
+    Slower than the vectorised engines (a Python loop per user); only these funnels use it.
+    """
+    n_steps = len(plan)
+    n_names = max(plan) + 1
+    found_users: list[list[int]] = [[] for _ in range(n_steps)]
+    found_durations: list[list[int]] = [[] for _ in range(n_steps)]
+    if s.user.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return [StepReach(empty, empty) for _ in range(n_steps)]
+    starts = np.flatnonzero(_first_of_runs(s.user)).tolist() + [s.user.size]
+    new_group = _first_of_runs(s.time) | _first_of_runs(s.user)
+    for a, b in zip(starts[:-1], starts[1:]):
+        heads = np.flatnonzero(new_group[a:b])
+        times = s.time[a:b][heads].tolist()
+        counts = np.zeros((heads.size, n_names), dtype=np.int64)
+        np.add.at(counts, (np.cumsum(new_group[a:b]) - 1, s.step[a:b].astype(np.int64)), 1)
+        best = _one_user(times, counts.tolist(), plan, window, order)
+        user = int(s.user[a])
+        for j, found in enumerate(best):
+            if found is None:
+                break
+            found_users[j].append(user)
+            found_durations[j].append(found[0] - found[1])
+    return [StepReach(np.array(u, dtype=np.int64), np.array(d, dtype=np.int64))
+            for u, d in zip(found_users, found_durations)]
+
+
+def _one_user(times: list[int], counts: list[list[int]], plan: list[int], window: int, order: str
+              ) -> list[tuple[int, int] | None]:
+    """Per step, the (earliest completion, earliest start) over all chains of one user, or None."""
+    n_steps = len(plan)
+    best: list[tuple[int, int] | None] = [None] * n_steps
+
+    def record(j: int, done: int, begin: int) -> None:
+        if best[j] is None or (done, begin) < best[j]:  # type: ignore[operator]
+            best[j] = (done, begin)
+
+    n_groups = len(times)
+    if order == "any":
+        per_name: list[list[int]] = [[] for _ in range(len(counts[0]))]
+        for g, row in enumerate(counts):
+            for name, c in enumerate(row):
+                per_name[name].extend([times[g]] * c)
+        for start in times:
+            done = begin = None
+            used: dict[int, int] = {}
+            for j, name in enumerate(plan):
+                used[name] = used.get(name, 0) + 1
+                at = int(np.searchsorted(per_name[name], start)) + used[name] - 1
+                if at >= len(per_name[name]) or per_name[name][at] - start > window:
+                    break
+                t = per_name[name][at]
+                done = t if done is None else max(done, t)
+                begin = t if begin is None else min(begin, t)
+                record(j, done, begin)
+        return best
+    first = plan[0]
+    for g0 in range(n_groups):
+        if counts[g0][first] == 0:
+            continue
+        t0 = times[g0]
+        record(0, t0, t0)
+        # states: (group, events of each name used in that group)
+        states = {(g0, tuple(int(i == first) for i in range(len(counts[0]))))}
+        for j in range(1, n_steps):
+            name = plan[j]
+            following: set[tuple[int, tuple[int, ...]]] = set()
+            for g, used in states:
+                if used[name] < counts[g][name]:  # stay: an unused event of this name at the same time
+                    following.add((g, used[:name] + (used[name] + 1,) + used[name + 1:]))
+                    if order == "ordered":
+                        continue  # the greedy chain: staying is never worse than moving on
+                nxt = g + 1
+                if order == "ordered":
+                    while nxt < n_groups and counts[nxt][name] == 0:
+                        nxt += 1
+                if nxt < n_groups and counts[nxt][name] > 0 and times[nxt] - t0 <= window:
+                    following.add((nxt, tuple(int(i == name) for i in range(len(used)))))
+            states = following
+            if not states:
+                break
+            record(j, min(times[g] for g, _ in states), t0)
+    return best
+
 #: Below this many step events everything runs in the calling thread.
 PARALLEL_MIN_EVENTS = 1_000_000
 
@@ -360,8 +456,10 @@ class Chunk:
     counts: np.ndarray | None = None
     low: int = 0
     high: int = 0
-    has_missing_time: bool = False
-    part: np.ndarray | None = None  # which part of the users each event belongs to (see run)
+    has_missing_time: bool = False  # some row of the range has no time
+    step_missing_time: bool = False  # some step event of the range has no time
+    n: int = 0  # step events in the range
+    pieces: list[Any] | None = None  # per part of the users: (user, time, step, rows), see assign_parts
 
 
 def parallel_map(func: Any, items: Any, threads: int) -> list[Any]:
@@ -375,10 +473,11 @@ def parallel_map(func: Any, items: Any, threads: int) -> list[Any]:
 
 
 def _one_part(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarray, row: np.ndarray | None,
-              n_steps: int, window: int, order: str) -> tuple[list[StepReach], np.ndarray | None]:
+              n_steps: int, window: int, order: str, plan: list[int] | None = None
+              ) -> tuple[list[StepReach], np.ndarray | None]:
     s = sort_by_user_time(user, user_bits, time, step, row)
     del user, time, step, row
-    reach = ENGINES[order](s, n_steps, window)
+    reach = ENGINES[order](s, n_steps, window) if plan is None else repeated(s, plan, window, order)
     first_rows = None
     if s.row is not None:
         entries = np.flatnonzero(s.step == 0)
@@ -386,8 +485,9 @@ def _one_part(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarr
     return reach, first_rows
 
 
-#: Parts of users per thread: more parts than threads balance the load when a core is busy.
-PARTS_PER_THREAD = 4
+#: Parts of users per thread: more parts than threads balance the load when a core is busy, and
+#: small parts keep the sorting temporaries small (peak memory) and in cache.
+PARTS_PER_THREAD = 16
 
 
 def user_cuts(sample: np.ndarray, parts: int) -> np.ndarray:
@@ -399,8 +499,16 @@ def user_cuts(sample: np.ndarray, parts: int) -> np.ndarray:
 
 
 def assign_parts(chunk: Chunk, cuts: np.ndarray) -> None:
-    """Label each event of ``chunk`` with its part: the number of cut points at or below its user."""
-    chunk.part = np.searchsorted(cuts, chunk.user, side="right").astype(np.uint8 if cuts.size < 255 else np.uint16)
+    """Split ``chunk``'s events by part (the number of cut points at or below the user) into
+    separate arrays, so that each part's memory is freed as soon as that part has been gathered."""
+    part = np.searchsorted(cuts, chunk.user, side="right").astype(np.uint8 if cuts.size < 255 else np.uint16)
+    chunk.pieces = []
+    for p in range(cuts.size + 1):
+        pick = np.flatnonzero(part == p)
+        chunk.pieces.append((chunk.user[pick], chunk.time[pick], chunk.step[pick],
+                             chunk.rows[pick] if chunk.rows.size else chunk.rows))
+    empty = np.zeros(0, dtype=np.int64)
+    chunk.user, chunk.time, chunk.step, chunk.rows = chunk.user[:0], empty, chunk.step[:0], empty
 
 
 def _codes(user: np.ndarray, offset: int) -> np.ndarray:
@@ -411,13 +519,13 @@ def _codes(user: np.ndarray, offset: int) -> np.ndarray:
 
 
 def run(chunks: list[Chunk], user_offset: int, user_bits: int, n_steps: int, window: int, order: str, *,
-        need_rows: bool, threads: int = 1, cuts: np.ndarray | None = None
+        need_rows: bool, threads: int = 1, cuts: np.ndarray | None = None, plan: list[int] | None = None
         ) -> tuple[list[StepReach], np.ndarray | None]:
     """Sort and run one engine; returns per-step reach (users sorted) and, with ``need_rows``, each
     entry user's first entry row (aligned with ``reach[0].users``).
 
     User codes are ``chunk.user - user_offset`` (below ``2**user_bits``). With ``cuts`` (and each
-    chunk's ``part`` labels from :func:`assign_parts`) the users are split into contiguous ranges;
+    chunk split by :func:`assign_parts`) the users are split into contiguous ranges;
     each part is gathered from the chunks in row order, sorted and walked on its own (numpy
     releases the GIL in its loops, so ``threads`` threads share the parts), and the parts' results
     concatenated: they are already sorted by user.
@@ -430,16 +538,20 @@ def run(chunks: list[Chunk], user_offset: int, user_bits: int, n_steps: int, win
             user, time, step, row = (np.concatenate([getattr(c, f) for c in chunks])
                                      for f in ("user", "time", "step", "rows"))
         return _one_part(_codes(user, user_offset), user_bits, time, step, row if need_rows else None, n_steps,
-                         window, order)
+                         window, order, plan)
 
     def part(p: int) -> tuple[list[StepReach], np.ndarray | None]:
-        picks = [np.flatnonzero(c.part == p) for c in chunks]
-        user = _codes(np.concatenate([c.user[i] for c, i in zip(chunks, picks)]), user_offset)
-        time = np.concatenate([c.time[i] for c, i in zip(chunks, picks)])
-        step = np.concatenate([c.step[i] for c, i in zip(chunks, picks)])
-        row = np.concatenate([c.rows[i] for c, i in zip(chunks, picks)]) if need_rows else None
-        del picks
-        return _one_part(user, user_bits, time, step, row, n_steps, window, order)
+        pieces = []
+        for c in chunks:
+            assert c.pieces is not None
+            pieces.append(c.pieces[p])
+            c.pieces[p] = None  # freed once gathered below
+        user = _codes(np.concatenate([x[0] for x in pieces]), user_offset)
+        time = np.concatenate([x[1] for x in pieces])
+        step = np.concatenate([x[2] for x in pieces])
+        row = np.concatenate([x[3] for x in pieces]) if need_rows else None
+        del pieces
+        return _one_part(user, user_bits, time, step, row, n_steps, window, order, plan)
 
     results = parallel_map(part, range(cuts.size + 1), threads)
     merged = [StepReach(np.concatenate([r[0][k].users for r in results]),

@@ -23,12 +23,19 @@ What "reached step k" means (``order=``), with ``t1 .. tk`` the times of the cho
     Events of steps 1..k all occur within one window (``max - min <= window``), in any order.
     The entry step is still required.
 
-Counts are users reaching *at least* step k, so they never increase along the funnel. Step
-names must be distinct (each event is used once in a chain). The time to a step is measured
+Counts are users reaching *at least* step k, so they never increase along the funnel. A step
+name may repeat (``["failure", "failure", "success"]``): each event serves one step only, in every
+mode, so that funnel needs two distinct failure events (at the same instant or not). Such funnels
+run on a slower engine (a Python loop per user). The time to a step is measured
 for the user's first completion of it: the earliest time at which any qualifying chain reaches
 the step, from the earliest entry event that starts such a chain (in ``"any"`` mode: from the
 earliest event of such a set). The user's segment for ``by=`` is read on their earliest entry
 event (ties: the first row).
+
+Missing values, one rule everywhere (also in :func:`funnel_lib.sql.funnel_sql`): events with no
+user are left out, with a note in ``table.attrs["notes"]``; a missing time (NaT) on a row that is
+not a funnel event is ignored, with a note, and on a funnel event is an error; a missing event
+name is simply not a funnel step.
 
 Large logs are processed on several threads (numpy releases the GIL in its loops); the result
 never depends on it.
@@ -50,7 +57,8 @@ never depends on it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, ItemsView, Iterable, KeysView, Sequence, ValuesView
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -79,6 +87,10 @@ def _check_steps(steps: Any) -> list[Hashable]:
     if isinstance(steps, (str, bytes)):
         raise TypeError(f"steps must be a list of event names, entry step first, got the single string {steps!r}; "
                         f"write [{steps!r}] for a one-step funnel")
+    if isinstance(steps, (AbstractSet, KeysView, ValuesView, ItemsView)):
+        raise TypeError(f"steps must be an ordered list of event names, entry step first, got a "
+                        f"{type(steps).__name__}, whose order is arbitrary (it can change between runs); "
+                        f"write the steps as a list in funnel order, e.g. ['visit', 'signup', 'buy']")
     if isinstance(steps, (pd.Series, pd.Index, np.ndarray)):
         steps = list(steps)
     if not isinstance(steps, Iterable) or isinstance(steps, (dict, pd.DataFrame)):
@@ -90,12 +102,6 @@ def _check_steps(steps: Any) -> list[Hashable]:
     for position, name in enumerate(names):
         if name is None or (isinstance(name, float) and np.isnan(name)) or not isinstance(name, Hashable):
             raise TypeError(f"steps[{position}] must be an event name, got {name!r}")
-    seen: dict[Hashable, int] = {}
-    for position, name in enumerate(names):
-        if name in seen:
-            raise ValueError(f"steps must be distinct event names, but {name!r} is step {seen[name] + 1} and "
-                             f"step {position + 1}; to count a repeated action, give it its own event name")
-        seen[name] = position
     if len(names) > MAX_STEPS:
         raise ValueError(f"steps may list at most {MAX_STEPS} event names, got {len(names)}")
     return names
@@ -117,7 +123,12 @@ def _check_window(window: WindowLike) -> pd.Timedelta:
         raise TypeError(f"window must be {allowed}, got {window!r} ({type(window).__name__})")
     try:
         value = pd.Timedelta(window)
-    except (ValueError, TypeError, OverflowError):
+        if not pd.isna(value):
+            value.as_unit("ns")  # every comparison is exact in nanoseconds: the window must fit
+    except (pd.errors.OutOfBoundsTimedelta, OverflowError):
+        raise ValueError(f"window {window!r} is longer than the longest duration pandas can hold "
+                         f"({pd.Timedelta.max}, about 292 years); for no time limit pass window=None") from None
+    except (ValueError, TypeError):
         raise ValueError(f"window must be {allowed}, got {window!r}") from None
     if pd.isna(value) or value <= pd.Timedelta(0):
         raise ValueError(f"window must be a positive duration, got {window!r}")
@@ -180,9 +191,8 @@ def _time_values(events: pd.DataFrame, column: Hashable) -> tuple[np.ndarray, st
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        _check_no_nulls(events, column, "time")
         unit = dtype.pyarrow_dtype.unit
-        values = pc.cast(_arrow_chunks(col), pa.int64()).to_numpy()
+        values = pc.fill_null(pc.cast(_arrow_chunks(col), pa.int64()), np.iinfo(np.int64).min).to_numpy()
         return np.ascontiguousarray(values, dtype=np.int64), unit
     if isinstance(dtype, pd.DatetimeTZDtype):
         col = col.dt.tz_convert(None)
@@ -202,20 +212,26 @@ def _user_source(events: pd.DataFrame, column: Hashable) -> tuple[str, np.ndarra
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         return "int", col.to_numpy()
-    _check_no_nulls(events, column, "user")
     if isinstance(dtype, pd.CategoricalDtype):
         return "codes", col.cat.codes.to_numpy()
     return "other", None
 
 
-def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[core.Chunk]
-                ) -> tuple[int, int, Any, bool]:
+def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[core.Chunk],
+                shifted: int | None = None) -> tuple[int, int, Any, bool]:
     """How raw user values become codes >= 0 (``value - offset``): returns the offset, the codes'
     bit width, a decoder from codes to user ids, and whether the chunks' values were replaced by
-    codes (other types and very wide integer ranges are factorised here)."""
+    codes (other types and very wide integer ranges are factorised here). ``shifted``: the chunks
+    already hold ``value - shifted``."""
     col = events[column]
+    if kind == "int" and shifted is not None:
+        high = max((c.high for c in chunks if c.n), default=0)
+        dtype = col.dtype
+        return 0, int(high).bit_length(), lambda codes: pd.Index(
+            (codes.astype(np.int64) + shifted).astype(dtype) if shifted < 2**63 - 2**32 else
+            (codes.astype(np.uint64) + np.uint64(shifted)).astype(dtype)), False
     if kind == "int":
-        present = [c for c in chunks if c.user.size]
+        present = [c for c in chunks if c.n]
         low = min((c.low for c in present), default=0)
         high = max((c.high for c in present), default=0)
         if high - low < 2**40:
@@ -227,7 +243,11 @@ def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[
         return 0, int(len(categories)).bit_length(), lambda codes: pd.Index(categories.take(codes),
                                                                             dtype=categories.dtype), False
     rows = np.concatenate([c.rows for c in chunks]) if chunks else np.zeros(0, dtype=np.int64)
-    codes, uniques = pd.factorize(col.iloc[rows])
+    try:
+        codes, uniques = pd.factorize(col.iloc[rows])
+    except TypeError:  # unhashable values such as lists or dicts
+        _check_hashable(col, column)
+        raise
     codes = codes.astype(np.int64, copy=False)
     at = 0
     for c in chunks:
@@ -235,6 +255,54 @@ def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[
         at += c.rows.size
     labels = pd.Index(uniques)
     return 0, int(len(labels)).bit_length(), lambda c: labels.take(c), True
+
+
+def _check_hashable(col: pd.Series, column: Hashable) -> None:
+    """Raise a clear TypeError naming the first user value that cannot be a dictionary key."""
+    for label, value in col.items():
+        if not isinstance(value, Hashable):
+            raise TypeError(f"column {column!r} (user=) must hold user ids such as numbers or strings, got the "
+                            f"{type(value).__name__} {value!r:.60} at row {label!r}; user ids must be hashable")
+
+
+def _value_kind(dtype: Any) -> str | None:
+    """"number", "string" or None (anything: object columns) for what an event column can hold."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _value_kind(dtype.categories.dtype)
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, pd.ArrowDtype) and _arrow_is_string(
+            dtype.pyarrow_dtype)):
+        return "string"
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "time"
+    return None
+
+
+def _step_kind(name: Hashable) -> str:
+    if isinstance(name, (bool, np.bool_)):
+        return "bool"
+    if isinstance(name, (int, float, np.number)):
+        return "number"
+    if isinstance(name, str):
+        return "string"
+    return type(name).__name__
+
+
+def _check_event_type(col: pd.Series, column: Hashable, steps: list[Hashable]) -> None:
+    """A step name whose type the event column can never hold is an error, not zero users."""
+    kind = _value_kind(col.dtype)
+    if kind is None:
+        return
+    for position, name in enumerate(steps):
+        if _step_kind(name) != kind:
+            shown = col.dtype.categories.dtype if isinstance(col.dtype, pd.CategoricalDtype) else col.dtype
+            raise TypeError(f"column {column!r} (event=) holds {kind} values (dtype {shown}) but step "
+                            f"{position + 1} is the {type(name).__name__} {name!r}, which can never match; "
+                            f"give the steps as {kind} values or convert the column, e.g. "
+                            f"events[{column!r}].astype(str)")
 
 
 def _step_rows(col: pd.Series, steps: list[Hashable]) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +394,7 @@ class _Computed:
     decode_user: Any
     group_codes: np.ndarray | None  # per entry user (aligned with reach[0].users), or None
     group_labels: pd.Index | None
-    notes: dict[int, str]  # step index -> why nobody reaches it
+    notes: dict[int | str, str]  # step index -> why nobody reaches it; "user"/"time" -> rows left out
 
 
 def _never_seen_note(col: pd.Series, column: Hashable, name: Hashable) -> str:
@@ -360,6 +428,15 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     if by is not None:
         columns["by"] = by
     _check_frame(events, columns)
+    _check_event_type(events[event], event, names)
+    notes: dict[int | str, str] = {}
+    no_user = events[user].isna().to_numpy()
+    if no_user.any():  # one documented behaviour, as in funnel_sql: events without a user are left out
+        count = int(no_user.sum())
+        notes["user"] = (f"{count:,} event{'s' if count > 1 else ''} with no user (missing {user!r}) "
+                         f"{'were' if count > 1 else 'was'} left out")
+        events = events.loc[~no_user]
+    del no_user  # one byte per row: not kept through the computation
 
     times, unit = _time_values(events, time)
     width = _window_units(window, unit)
@@ -370,40 +447,70 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     bounds = np.linspace(0, n_rows, n_parts + 1).astype(np.int64)
     event_col = events[event]
     n_steps = len(names)
+    distinct = list(dict.fromkeys(names))  # a name may repeat: events are matched to names, then to steps
+    plan = [distinct.index(name) for name in names] if len(distinct) < n_steps else None
     missing_time = np.iinfo(np.int64).min
+    # integer users within 2**32 of each other are stored as uint32 codes (value - low) right away:
+    # the step events are then 13 bytes each (code, time, step), and no row positions are kept
+    # unless something needs them (by=, or users to factorise)
+    low = high = 0
+    if user_kind == "int" and n_rows:
+        assert user_values is not None
+        low, high = int(user_values.min()), int(user_values.max())
+    narrow = user_kind == "int" and high - low < 2**32
+    keep_rows = by is not None or user_kind == "other" or (user_kind == "int" and high - low >= 2**40)
+    
     # users are split into parts by value ranges: cut points from a sample of the column
     cuts = None
-    if n_parts > 1 and user_values is not None:
-        cuts = core.user_cuts(user_values[:: max(1, n_rows // 50_000)], n_parts)
+    wide = user_kind == "int" and high - low >= 2**40  # factorised later, like other user types
+    if n_parts > 1 and user_values is not None and not wide:
+        sample = user_values[:: max(1, n_rows // 50_000)]
+        cuts = core.user_cuts(core._codes(sample, low) if narrow else sample, n_parts)
     pieces = [event_col.iloc[int(bounds[p]):int(bounds[p + 1])] for p in range(n_parts)]  # sliced here, read there
+    no_rows = np.zeros(0, dtype=np.int64)
 
     def step_events(piece: int) -> core.Chunk:
         """The step events among one range of rows (ranges share the threads for big logs)."""
         lo, hi = int(bounds[piece]), int(bounds[piece + 1])
-        rows, step = _step_rows(pieces[piece], names)
+        rows, step = _step_rows(pieces[piece], distinct)
         if lo:
             rows += lo
-        values = user_values[rows] if user_values is not None else np.zeros(0, dtype=np.int64)
-        chunk = core.Chunk(values, times[rows], step, rows, np.bincount(step, minlength=n_steps))
+        values = user_values[rows] if user_values is not None else no_rows
+        if narrow:
+            values = core._codes(values, low).astype(np.uint32)
+        chunk = core.Chunk(values, times[rows], step, rows if keep_rows else no_rows,
+                           np.bincount(step, minlength=len(distinct)))
+        del rows
+        chunk.n = int(values.size) if user_values is not None else int(step.size)
         if values.size:
             chunk.low, chunk.high = int(values.min()), int(values.max())
         chunk.has_missing_time = hi > lo and int(times[lo:hi].min()) == missing_time  # NaT is the minimum
+        chunk.step_missing_time = bool(chunk.time.size) and int(chunk.time.min()) == missing_time
         if cuts is not None:
             core.assign_parts(chunk, cuts)
         return chunk
 
     chunks = core.parallel_map(step_events, range(n_parts), threads)
     if any(c.has_missing_time for c in chunks):
-        _check_no_nulls(events, time, "time", times == missing_time)
-    per_step = sum((c.counts for c in chunks), np.zeros(n_steps, dtype=np.int64))
-    notes = {k: _never_seen_note(event_col, event, name) for k, (name, count) in enumerate(zip(names, per_step))
-             if count == 0}
-    user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks)
+        missing = times == missing_time
+        if any(c.step_missing_time for c in chunks):  # a missing time on a funnel event is an error
+            rows, _ = _step_rows(event_col, distinct)
+            step_rows = np.zeros(n_rows, dtype=bool)
+            step_rows[rows] = True
+            _check_no_nulls(events, time, "time", missing & step_rows)
+        count = int(missing.sum())  # on any other row it cannot matter
+        notes["time"] = (f"{count:,} event{'s' if count > 1 else ''} with no time (missing {time!r}) "
+                         f"{'were' if count > 1 else 'was'} ignored: none of them is a funnel step")
+    per_name = sum((c.counts for c in chunks), np.zeros(len(distinct), dtype=np.int64))
+    notes.update({names.index(name): _never_seen_note(event_col, event, name)
+                  for name, count in zip(distinct, per_name) if count == 0})
+    user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks, low if narrow else None)
     if n_parts > 1 and recoded:  # users factorised just now: cut their codes
         cuts = core.user_cuts(np.concatenate([c.user[:: max(1, c.user.size // 10_000)] for c in chunks]), n_parts)
         for c in chunks:
             core.assign_parts(c, cuts)
-    reach, first_rows = core.run(chunks, user_offset, user_bits, n_steps, width, order, need_rows=by is not None,
+    reach, first_rows = core.run(chunks, user_offset, user_bits, n_steps, width, order, plan=plan,
+                                 need_rows=by is not None,
                                  threads=threads, cuts=cuts)
     group_codes = group_labels = None
     if by is not None:
@@ -433,21 +540,26 @@ def _quantiles(durations: np.ndarray, unit: str) -> tuple[Any, Any]:
 
 
 def _table(names: list[Hashable], users: list[int], durations: list[np.ndarray], unit: str) -> pd.DataFrame:
+    big = sum(d.size for d in durations) > 1_000_000
+    medians, p90s = zip(*core.parallel_map(lambda d: _quantiles(d, unit), durations, core.workers() if big else 1))
+    return _table_from(names, users, list(medians), list(p90s))
+
+
+def _table_from(names: list[Hashable], users: list[int], medians: list[Any], p90s: list[Any]) -> pd.DataFrame:
+    """The funnel table from per-step counts and timing (timedeltas or NaT); shared with funnel_from_sql."""
     counts = np.array(users, dtype=np.int64)
     previous = np.concatenate([[counts[0]], counts[:-1]]) if counts.size else counts
     with np.errstate(invalid="ignore", divide="ignore"):
         share_first = np.where(counts[0] > 0, counts / max(int(counts[0]), 1), np.nan)
         share_previous = np.where(previous > 0, counts / np.maximum(previous, 1), np.nan)
-    big = sum(d.size for d in durations) > 1_000_000
-    medians, p90s = zip(*core.parallel_map(lambda d: _quantiles(d, unit), durations, core.workers() if big else 1))
     return pd.DataFrame({
         "step": pd.array([str(n) for n in names], dtype="str"),
         "users": counts,
         "share_of_first": share_first.astype(np.float64),
         "share_of_previous": share_previous.astype(np.float64),
         "drop_off": (previous - counts).astype(np.int64),
-        "median_time": pd.array(list(medians), dtype="timedelta64[ns]"),
-        "p90_time": pd.array(list(p90s), dtype="timedelta64[ns]"),
+        "median_time": pd.array(medians, dtype="timedelta64[ns]"),
+        "p90_time": pd.array(p90s, dtype="timedelta64[ns]"),
     })
 
 
@@ -512,7 +624,7 @@ def funnel_from_events(events: pd.DataFrame, steps: Sequence[Hashable] | Any, *,
             np.zeros(0, np.int64)] * len(names), unit).iloc[:0]
         labels = done.group_labels.take(np.repeat(np.arange(n_groups), len(names)))
         table.insert(0, by, pd.Series(labels, index=table.index))
-    if done.notes:
+    if any(k in done.notes for k in range(len(names))):
         per_step = [done.notes.get(k, "") for k in range(len(names))]
         table["note"] = pd.array(per_step * (len(table) // len(names)), dtype="str")
     table.attrs["notes"] = list(done.notes.values())
@@ -551,6 +663,8 @@ def time_to_convert(events: pd.DataFrame, steps: Sequence[Hashable] | Any, *, us
     durations = np.concatenate([r.durations for r in later]) if later else np.zeros(0, np.int64)
     step_index = np.repeat(np.arange(1, len(names)), [r.users.size for r in later]).astype(np.int64)
     labels = [str(n) for n in names]
+    if len(set(labels)) < len(labels):  # a repeated step: its categories must be unique
+        labels = [f"{label} (step {k + 1})" if labels.count(label) > 1 else label for k, label in enumerate(labels)]
     frame: dict[str, Any] = {str(user) if not isinstance(user, str) else user: done.decode_user(user_codes)}
     if by is not None:
         assert done.group_codes is not None and done.group_labels is not None

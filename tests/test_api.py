@@ -15,7 +15,7 @@ TOP_LEVEL = [
     "check", "compare", "compare_counts", "compare_variants", "funnel_from_events", "robustness", "simulate", "time_to_convert",
 ]
 MODULES = ["model", "stages", "catalog", "audience", "simulate", "evidence", "framework", "thresholds", "examples",
-           "plots", "quiz", "events", "stats", "sql", "datasets", "widgets", "grading", "uncertainty"]
+           "plots", "quiz", "events", "stats", "sql", "warehouse", "datasets", "widgets", "grading", "uncertainty"]
 
 
 def test_top_level_names_are_pinned() -> None:

@@ -328,22 +328,66 @@ def test_error_bad_column_argument_and_duplicated_columns(log: pd.DataFrame) -> 
         funnel_from_events(doubled, ["a"])
 
 
-def test_error_nulls_in_user_or_time_say_how_many_rows(log: pd.DataFrame) -> None:
+def test_missing_users_are_left_out_with_a_note(log: pd.DataFrame) -> None:
     bad = log.astype({"user_id": "Int64"})
     bad.loc[[0, 2], "user_id"] = pd.NA
-    with pytest.raises(ValueError, match=r"column 'user_id' \(user=\) has 2 missing values \(rows 0, 2\)"):
-        funnel_from_events(bad, ["a"])
+    table = funnel_from_events(bad, ["a", "b"])
+    assert table["users"].tolist() == [0, 0]  # user 1's visit and user 2's only event are gone
+    assert "2 events with no user (missing 'user_id') were left out" in table.attrs["notes"]
+    text = log.astype({"user_id": object})
+    text.loc[0, "user_id"] = None
+    assert users(text, ["a", "b"]) == [1, 0]
+
+
+def test_missing_times_on_other_rows_are_ignored_with_a_note(log: pd.DataFrame) -> None:
+    noisy = pd.concat([log, pd.DataFrame({"user_id": [1], "timestamp": [pd.NaT], "event": ["page_view"]})],
+                      ignore_index=True)
+    table = funnel_from_events(noisy, ["a", "b"])
+    assert table["users"].tolist() == [2, 1]
+    assert "1 event with no time (missing 'timestamp') was ignored: none of them is a funnel step" in table.attrs[
+        "notes"]
+    assert "note" not in table.columns  # the per-step note column is for steps nobody reaches
+    arrow = noisy.assign(timestamp=noisy["timestamp"].astype(pd.ArrowDtype(pa.timestamp("s"))))
+    assert users(arrow, ["a", "b"]) == [2, 1]
+
+
+def test_error_missing_time_on_a_funnel_event_says_how_many_rows(log: pd.DataFrame) -> None:
     bad = log.copy()
     bad.loc[1, "timestamp"] = pd.NaT
     with pytest.raises(ValueError, match=r"column 'timestamp' \(time=\) has 1 missing value \(row 1\); drop"):
-        funnel_from_events(bad, ["a"])
-    many = make_log([(None, m, "a") for m in range(7)])
+        funnel_from_events(bad, ["a", "b"])
+    many = make_log([(1, m, "a") for m in range(7)])
+    many["timestamp"] = pd.NaT
     with pytest.raises(ValueError, match=r"has 7 missing values \(rows 0, 1, 2, 3, 4, \.\.\.\)"):
         funnel_from_events(many, ["a"])
     arrow_time = log.assign(timestamp=log["timestamp"].astype(pd.ArrowDtype(pa.timestamp("s"))))
     arrow_time.loc[0, "timestamp"] = None
     with pytest.raises(ValueError, match=r"1 missing value"):
         funnel_from_events(arrow_time, ["a"])
+
+
+def test_error_unhashable_user_values(log: pd.DataFrame) -> None:
+    bad = log.astype({"user_id": object})
+    bad["user_id"] = [[1], [1], [2]]
+    with pytest.raises(TypeError, match=r"column 'user_id' \(user=\) must hold user ids .* got the list \[1\] "
+                                        r"at row 0; user ids must be hashable"):
+        funnel_from_events(bad, ["a"])
+
+
+@pytest.mark.parametrize("column, steps, message", [
+    ([1, 2, 1], ["a"], r"column 'event' \(event=\) holds number values \(dtype int64\) but step 1 is the str 'a'"),
+    (["1", "2", "1"], [1], r"holds string values \(dtype str\) but step 1 is the int 1, which can never match"),
+    (pd.Categorical([1, 2, 1]), [1, "b"], r"holds number values \(dtype int64\) but step 2 is the str 'b'"),
+])
+def test_error_event_type_cannot_match_the_steps(log: pd.DataFrame, column: object, steps: list,
+                                                 message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        funnel_from_events(log.assign(event=column), steps)
+
+
+def test_numbers_match_a_numeric_event_column(log: pd.DataFrame) -> None:
+    assert users(log.assign(event=[1, 2, 1]), [1, 2]) == [2, 1]
+    assert users(log.assign(event=pd.Series(["a", 2, "a"], dtype=object)), ["a", 2]) == [2, 1]
 
 
 @pytest.mark.parametrize("window, message", [
@@ -355,6 +399,8 @@ def test_error_nulls_in_user_or_time_say_how_many_rows(log: pd.DataFrame) -> Non
     ([7], r"window must be .* got \[7\] \(list\)"),
     (pd.NaT, r"window must be a positive duration.*got NaT"),
     (np.timedelta64("NaT"), r"window must be a positive duration, got np.timedelta64\(.NaT.\)"),
+    ("1000000D", r"window '1000000D' is longer than the longest duration pandas can hold .*pass window=None"),
+    (np.timedelta64(2**62, "s"), r"is longer than the longest duration .*for no time limit pass window=None"),
 ])
 def test_error_window(log: pd.DataFrame, window: object, message: str) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
@@ -371,12 +417,15 @@ def test_window_accepts_timedelta_kinds(log: pd.DataFrame) -> None:
 @pytest.mark.parametrize("steps, error, message", [
     ([], ValueError, "steps must list at least one event name, got an empty list"),
     ("a", TypeError, r"got the single string 'a'; write \['a'\] for a one-step funnel"),
-    (["a", "b", "a"], ValueError, r"'a' is step 1 and step 3"),
     (["a", None], TypeError, r"steps\[1\] must be an event name, got None"),
     (["a", float("nan")], TypeError, r"steps\[1\] must be an event name, got nan"),
     ([["a"]], TypeError, r"steps\[0\] must be an event name"),
     (5, TypeError, r"steps must be a list of event names, entry step first, got 5 \(int\)"),
     ([f"s{i}" for i in range(MAX_STEPS + 1)], ValueError, r"at most 64 event names, got 65"),
+    ({"a", "b"}, TypeError, r"steps must be an ordered list of event names, entry step first, got a set"),
+    (frozenset({"a"}), TypeError, r"got a frozenset, whose order is arbitrary"),
+    ({"a": 1, "b": 2}.keys(), TypeError, r"got a dict_keys"),
+    ({1: "a", 2: "b"}.values(), TypeError, r"got a dict_values"),
 ])
 def test_error_steps(log: pd.DataFrame, steps: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
@@ -414,10 +463,11 @@ def random_log(n: int, seed: int) -> pd.DataFrame:
     })
 
 
-@pytest.mark.parametrize("order", ["ordered", "strict", "any"])
+@pytest.mark.parametrize("order", ["ordered", "strict", "any", "repeated"])
 def test_parallel_parts_give_the_same_results(monkeypatch: pytest.MonkeyPatch, order: str) -> None:
     log = random_log(20_000, 11)
-    steps = ["a", "b", "c", "d"]
+    steps = ["a", "b", "c", "d"] if order != "repeated" else ["a", "b", "b", "a"]
+    order = "ordered" if order == "repeated" else order
     monkeypatch.setattr(core, "workers", lambda: 1)
     one = funnel_from_events(log, steps, window="2D", order=order, by="segment")
     one_times = time_to_convert(log, steps, window="2D", order=order, by="segment")
@@ -461,3 +511,22 @@ def test_parallel_path_with_no_step_events(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_workers_is_a_small_positive_number() -> None:
     assert 1 <= core.workers() <= 8
+
+
+def test_repeated_step_names_use_each_event_once() -> None:
+    log = make_log([(1, 0, "fail"), (1, 5, "fail"), (1, 9, "ok"),   # fail -> fail -> ok
+                    (2, 0, "fail"), (2, 9, "ok"),                   # one failure only
+                    (3, 0, "fail"), (3, 0, "fail"), (3, 0, "ok")])  # ties: two distinct events at one time
+    steps = ["fail", "fail", "ok"]
+    assert users(log, steps) == [3, 2, 2]
+    assert users(log, steps, order="strict") == [3, 2, 2]
+    assert users(log, steps, order="any") == [3, 2, 2]
+    table = funnel_from_events(log, steps)
+    assert table["step"].tolist() == steps
+    assert table["median_time"].tolist() == [pd.Timedelta(0), pd.Timedelta(minutes=2.5), pd.Timedelta(minutes=4.5)]
+    times = time_to_convert(log, steps)
+    assert times["step"].cat.categories.tolist() == ["fail (step 1)", "fail (step 2)", "ok"]
+    # strict: a third failure between the second and the success interrupts
+    interrupted = make_log([(1, 0, "fail"), (1, 1, "fail"), (1, 2, "fail"), (1, 3, "ok")])
+    assert users(interrupted, ["fail", "fail", "ok"], order="strict") == [1, 1, 1]  # chain from the 2nd failure
+    assert users(interrupted, ["fail", "ok", "fail"], order="strict") == [1, 1, 0]
