@@ -94,6 +94,43 @@ def _resistance(with_rung: bool) -> Build:
     return build
 
 
+def _ladder_of(n: int) -> Build:
+    """Lesson 16's steps experiment: n - 1 evenly spaced rungs from ask 1 to ask 6, then the purchase."""
+    def build() -> Funnel:
+        rungs = [Step(f"rung {k + 1}", "progression", ask=a, value=4, trust=3) for k, a in enumerate(np.linspace(1, 6, n - 1))]
+        return Funnel([*rungs, S("buy")], name=f"{n} steps")
+    return build
+
+
+def _baseline_of(name: str) -> Build:
+    """The one-big-ask version of an example (lesson 16)."""
+    from funnel_lib import big_ask_baseline
+    return lambda: big_ask_baseline(get_example(name))
+
+
+def _ad(ask: float) -> Build:
+    """Lesson 16, question 3: an ad asking for one thing of a given size."""
+    return lambda: Funnel([Step("the ad's request", "entry", ask=ask)], name=f"ad asking {ask}")
+
+
+def _pattern_book(ladder: bool) -> Build:
+    """Lesson 16, question 8: a simple, low-risk product (ask 4) asked directly or after three light steps."""
+    def build() -> Funnel:
+        book = Step("Buy the pattern book", "conversion", ask=4, value=6, trust=4)
+        return Funnel([S("watch_clip"), S("read_post"), S("quiz"), book] if ladder else [book])
+    return build
+
+
+def _improved_course() -> Funnel:
+    """Lesson 16: the online course after four seasons of raising the weakest middle step's trust by 2."""
+    funnel = get_example("online_course").copy(name="course, improved each season")
+    for _ in range(4):
+        rates = simulate(funnel).table["pass_rate"].iloc[1:-1]
+        weakest = int(rates.idxmin())
+        funnel.replace(weakest, trust=min(10, funnel[weakest].trust + 2))
+    return funnel
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -127,6 +164,26 @@ CLAIMS: list[Claim] = [
     Claim("lesson 11", _example("charity_donation"), _example("overcomplicated"), "cold", "robust",
           "mistake 4 (heavy padding) costs more than mistake 3 (no value between steps)",
           a2=_example("b2b_consulting"), b2=_example("no_value_between_steps")),
+    # --- lessons 14-16 (les4) ---
+    Claim("lesson 16", _improved_course, _example("online_course"), "cold", "robust",
+          "raising the trust of the weakest middle step, season after season, raises conversion"),
+    Claim("lesson 16", _example("online_course"), _baseline_of("online_course"), "cold", "robust",
+          "FAQ 2/4/8: the course's ladder converts more strangers than asking them to enrol at once"),
+    Claim("lesson 16", _ad(1), _ad(8), "cold", "robust",
+          "FAQ 3: an ad asking for a click gets more first yeses than an ad asking for a purchase"),
+    Claim("lesson 16", _ladder_of(6), _ladder_of(1), "cold", "robust",
+          "FAQ 5: the best-length ladder (6 steps) converts more than a single big ask"),
+    Claim("lesson 16", _ladder_of(6), _ladder_of(15), "cold", "attention_cost",
+          "FAQ 5: a 15-step ladder converts less than the best length (only if each extra step costs enough attention)"),
+    *[Claim("lesson 16", _example(name), _baseline_of(name), "cold", "robust",
+            f"FAQ 7: {name}'s ladder converts more than its one big ask")
+      for name in ("online_course", "saas_trial", "local_gym", "b2b_consulting")],
+    Claim("lesson 16", _example("charity_donation"), _baseline_of("charity_donation"), "cold", "decision_softness",
+          "FAQ 7: the charity's ladder (small final ask) beats its direct ask only if people refuse oversized asks sharply"),
+    Claim("lesson 16", _pattern_book(False), _pattern_book(True), "warm", "robust",
+          "FAQ 8: for a simple, low-risk product a direct ask beats a ladder (warm audience)"),
+    Claim("lesson 16", _pattern_book(False), _pattern_book(True), "hot", "robust",
+          "FAQ 8: for a simple, low-risk product a direct ask beats a ladder (hot audience)"),
 ]
 
 

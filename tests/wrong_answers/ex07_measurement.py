@@ -32,9 +32,10 @@ subscribe_events = int((campaign_log['event'] == 'subscribe').sum())
     {
         "cell": "q2_answer",
         "loses": ["q2_test"],
-        "why": "counts any order within the hour instead of the steps in order",
+        "why": "counts everyone with each event anywhere in the log, ignoring the one-hour window and the order "
+               "(on the recalibrated model's log the order modes agree, so ignoring only the order is not wrong here)",
         "source": """\
-users_1h = funnel_from_events(campaign_log, STEPS, window='1h', order='any')['users'].tolist()
+users_1h = [int(campaign_log.loc[campaign_log['event'] == step, 'user_id'].nunique()) for step in STEPS]
 why_window = 'a'
 """,
     },
