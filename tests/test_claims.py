@@ -136,7 +136,7 @@ CLAIMS: list[Claim] = [
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
             {"entry_too_big": "decision_softness"}.get(name, "robust"),
             f"{e.variant_of} converts more than {name}")
-      for name, e in EXAMPLES.items() if e.kind == "broken"],
+      for name, e in EXAMPLES.items() if e.kind == "broken" and e.principle != "ethics"],
     # model-based checker rules
     Claim("MC503", _example("online_course"), _example("one_big_ask"), "cold", "robust",
           "asking for the conversion before people are ready (MC503) converts less than the ladder"),
@@ -215,5 +215,7 @@ def test_claim_holds_as_registered(claim: Claim) -> None:
 
 def test_registry_covers_every_broken_example_and_model_rule() -> None:
     where = {c.where for c in CLAIMS}
-    assert {f"examples.{n}" for n, e in EXAMPLES.items() if e.kind == "broken"} <= where
+    # The dark-pattern examples convert exactly like their fair twins in the model (the harm comes
+    # after the yes); lesson 12 teaches that, and tests/test_ethics_rules.py checks it.
+    assert {f"examples.{n}" for n, e in EXAMPLES.items() if e.kind == "broken" and e.principle != "ethics"} <= where
     assert {"MC501", "MC502", "MC503"} <= where
