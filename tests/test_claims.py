@@ -39,6 +39,7 @@ class Claim:
     text: str
     a2: Build | None = None          # ranking claims: (a over b) beats (a2 over b2)
     b2: Build | None = None
+    audience2: str | None = None     # ranking claims across audiences: a2 over b2 for this audience
 
 
 def _example(name: str) -> Build:
@@ -71,6 +72,16 @@ def _resistance(with_rung: bool) -> Build:
     return build
 
 
+def _studio(final_ask: float, ladder: bool) -> Build:
+    """Lesson 01's yoga studio: the membership asked directly, or after the ladder of small yeses."""
+    def build() -> Funnel:
+        membership = S("buy", ask=final_ask)
+        steps = [S("watch_clip"), S("quiz"), S("download_guide"),
+                 Step("Book a free trial class", "progression", ask=4, value=6, trust=4), S("testimonials")]
+        return Funnel([*steps, membership] if ladder else [membership], name=f"studio, ask {final_ask}, ladder {ladder}")
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -99,19 +110,31 @@ CLAIMS: list[Claim] = [
     Claim("lesson 11", _example("charity_donation"), _example("overcomplicated"), "cold", "robust",
           "mistake 4 (heavy padding) costs more than mistake 3 (no value between steps)",
           a2=_example("b2b_consulting"), b2=_example("no_value_between_steps")),
+    # --- lessons 01-04 (your lessons) ---
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "cold", "robust",
+          "the studio's ladder converts more of a cold audience than one big ask"),
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "warm", "robust",
+          "the studio's ladder converts more of a warm audience than one big ask"),
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "hot", "robust",
+          "the studio's ladder converts more of a hot audience than one big ask"),
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "cold", "robust",
+          "the ladder's multiplier over one big ask is larger for cold than for hot",
+          a2=_studio(7, True), b2=_studio(7, False), audience2="hot"),
+    Claim("lesson 01", _studio(5, False), _studio(5, True), "cold", "decision_softness",
+          "a modest final ask (5) asked directly converts more than the ladder (only if yes falls gently with the gap)"),
 ]
 
 
 def _gains(claim: Claim) -> tuple[np.ndarray, float]:
     """Per plausible model: how much A beats B (log ratio), minus the second pair's for rankings; and at defaults."""
-    def log_ratio(a: Build, b: Build) -> tuple[np.ndarray, float]:
+    def log_ratio(a: Build, b: Build, audience: str) -> tuple[np.ndarray, float]:
         fa, fb = a(), b()
-        draws = np.log(conversion_draws(fa, claim.audience, DRAWS, SEED)) - np.log(conversion_draws(fb, claim.audience, DRAWS, SEED))
-        default = float(np.log(simulate(fa, claim.audience).conversion) - np.log(simulate(fb, claim.audience).conversion))
+        draws = np.log(conversion_draws(fa, audience, DRAWS, SEED)) - np.log(conversion_draws(fb, audience, DRAWS, SEED))
+        default = float(np.log(simulate(fa, audience).conversion) - np.log(simulate(fb, audience).conversion))
         return draws, default
-    draws, default = log_ratio(claim.a, claim.b)
+    draws, default = log_ratio(claim.a, claim.b, claim.audience)
     if claim.a2 is not None and claim.b2 is not None:
-        draws2, default2 = log_ratio(claim.a2, claim.b2)
+        draws2, default2 = log_ratio(claim.a2, claim.b2, claim.audience2 or claim.audience)
         return draws - draws2, default - default2
     return draws, default
 
