@@ -82,6 +82,16 @@ def _studio(final_ask: float, ladder: bool) -> Build:
     return build
 
 
+def _app(entry_ask: float | None = None, forced_account: bool = False) -> Build:
+    """Lesson 02's accounting app: a clip as entry (or a custom entry of the given ask), optionally an account before paying."""
+    def build() -> Funnel:
+        first = S("watch_clip") if entry_ask is None else Step("First contact", "entry", ask=entry_ask, value=2, trust=1)
+        rest = [S("calculator"), S("download_guide"), S("webinar"), S("case_study")]
+        toll = [Step("Create an account before paying", "conversion", ask=4, value=0, trust=2)] if forced_account else []
+        return Funnel([first, *rest, *toll, S("buy", ask=7)], name=f"app, entry {entry_ask}, account {forced_account}")
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -122,6 +132,10 @@ CLAIMS: list[Claim] = [
           a2=_studio(7, True), b2=_studio(7, False), audience2="hot"),
     Claim("lesson 01", _studio(5, False), _studio(5, True), "cold", "decision_softness",
           "a modest final ask (5) asked directly converts more than the ladder (only if yes falls gently with the gap)"),
+    Claim("lesson 02", _app(entry_ask=1), _app(entry_ask=4), "cold", "robust",
+          "the same entry step converts more with ask 1 than with ask 4 (the fair test)"),
+    Claim("lesson 02", _app(), _app(forced_account=True), "cold", "robust",
+          "a compulsory account just before paying lowers conversion"),
 ]
 
 
