@@ -92,6 +92,15 @@ def _app(entry_ask: float | None = None, forced_account: bool = False) -> Build:
     return build
 
 
+def _charity_quiz_value(value: float) -> Build:
+    """Lessons 03 and ex01's idea: the charity example with a different value at step 2 (its quiz)."""
+    def build() -> Funnel:
+        funnel = get_example("charity_donation").copy(name=f"charity, quiz value {value}")
+        funnel.replace(1, value=value)
+        return funnel
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -136,6 +145,8 @@ CLAIMS: list[Claim] = [
           "the same entry step converts more with ask 1 than with ask 4 (the fair test)"),
     Claim("lesson 02", _app(), _app(forced_account=True), "cold", "robust",
           "a compulsory account just before paying lowers conversion"),
+    Claim("lesson 03", _example("charity_donation"), _charity_quiz_value(0),
+          "cold", "robust", "the charity funnel converts more when its quiz (step 2) gives a result than when it gives nothing"),
 ]
 
 
