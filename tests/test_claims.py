@@ -101,6 +101,17 @@ def _charity_quiz_value(value: float) -> Build:
     return build
 
 
+def _bakery(*middle: str | float) -> Build:
+    """Lesson 04's bakery: the clip, the given next steps (catalogue keys, or an ask for a custom next step), the order."""
+    def build() -> Funnel:
+        steps = {"quiz": S("quiz"), "tasting": Step("Book a free tasting", "progression", ask=4, value=6, trust=4),
+                 "testimonials": S("testimonials")}
+        between = [steps[m] if isinstance(m, str) else Step("Next step", "engagement", ask=m, value=4, trust=2)
+                   for m in middle]
+        return Funnel([S("watch_clip"), *between, S("starter_purchase")], name=f"bakery {middle}")
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -147,6 +158,12 @@ CLAIMS: list[Claim] = [
           "a compulsory account just before paying lowers conversion"),
     Claim("lesson 03", _example("charity_donation"), _charity_quiz_value(0),
           "cold", "robust", "the charity funnel converts more when its quiz (step 2) gives a result than when it gives nothing"),
+    Claim("lesson 04", _bakery("quiz"), _bakery(), "cold", "robust", "one next step converts more than none"),
+    Claim("lesson 04", _bakery("quiz", "tasting", "testimonials"), _bakery("quiz"), "cold", "robust",
+          "a chain of next steps converts more than one next step"),
+    Claim("lesson 04", _bakery(3), _bakery(6), "cold", "robust", "a mid-sized next step (ask 3) beats a big one (ask 6)"),
+    Claim("lesson 04", _bakery(3), _bakery(1), "cold", "consistency",
+          "a mid-sized next step (ask 3) beats the lightest one (ask 1), only if a bigger yes commits people more"),
 ]
 
 
