@@ -39,6 +39,7 @@ class Claim:
     text: str
     a2: Build | None = None          # ranking claims: (a over b) beats (a2 over b2)
     b2: Build | None = None
+    audience2: str | None = None     # ranking claims across audiences: a2 over b2 for this audience
 
 
 def _example(name: str) -> Build:
@@ -131,6 +132,46 @@ def _improved_course() -> Funnel:
     return funnel
 
 
+def _studio(final_ask: float, ladder: bool) -> Build:
+    """Lesson 01's yoga studio: the membership asked directly, or after the ladder of small yeses."""
+    def build() -> Funnel:
+        membership = S("buy", ask=final_ask)
+        steps = [S("watch_clip"), S("quiz"), S("download_guide"),
+                 Step("Book a free trial class", "progression", ask=4, value=6, trust=4), S("testimonials")]
+        return Funnel([*steps, membership] if ladder else [membership], name=f"studio, ask {final_ask}, ladder {ladder}")
+    return build
+
+
+def _app(entry_ask: float | None = None, forced_account: bool = False) -> Build:
+    """Lesson 02's accounting app: a clip as entry (or a custom entry of the given ask), optionally an account before paying."""
+    def build() -> Funnel:
+        first = S("watch_clip") if entry_ask is None else Step("First contact", "entry", ask=entry_ask, value=2, trust=1)
+        rest = [S("calculator"), S("download_guide"), S("webinar"), S("case_study")]
+        toll = [Step("Create an account before paying", "conversion", ask=4, value=0, trust=2)] if forced_account else []
+        return Funnel([first, *rest, *toll, S("buy", ask=7)], name=f"app, entry {entry_ask}, account {forced_account}")
+    return build
+
+
+def _charity_quiz_value(value: float) -> Build:
+    """Lessons 03 and ex01's idea: the charity example with a different value at step 2 (its quiz)."""
+    def build() -> Funnel:
+        funnel = get_example("charity_donation").copy(name=f"charity, quiz value {value}")
+        funnel.replace(1, value=value)
+        return funnel
+    return build
+
+
+def _bakery(*middle: str | float) -> Build:
+    """Lesson 04's bakery: the clip, the given next steps (catalogue keys, or an ask for a custom next step), the order."""
+    def build() -> Funnel:
+        steps = {"quiz": S("quiz"), "tasting": Step("Book a free tasting", "progression", ask=4, value=6, trust=4),
+                 "testimonials": S("testimonials")}
+        between = [steps[m] if isinstance(m, str) else Step("Next step", "engagement", ask=m, value=4, trust=2)
+                   for m in middle]
+        return Funnel([S("watch_clip"), *between, S("starter_purchase")], name=f"bakery {middle}")
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -184,19 +225,43 @@ CLAIMS: list[Claim] = [
           "FAQ 8: for a simple, low-risk product a direct ask beats a ladder (warm audience)"),
     Claim("lesson 16", _pattern_book(False), _pattern_book(True), "hot", "robust",
           "FAQ 8: for a simple, low-risk product a direct ask beats a ladder (hot audience)"),
+    # --- lessons 01-04 (your lessons) ---
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "cold", "robust",
+          "the studio's ladder converts more of a cold audience than one big ask"),
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "warm", "robust",
+          "the studio's ladder converts more of a warm audience than one big ask"),
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "hot", "robust",
+          "the studio's ladder converts more of a hot audience than one big ask"),
+    Claim("lesson 01", _studio(7, True), _studio(7, False), "cold", "robust",
+          "the ladder's multiplier over one big ask is larger for cold than for hot",
+          a2=_studio(7, True), b2=_studio(7, False), audience2="hot"),
+    Claim("lesson 01", _studio(5, False), _studio(5, True), "cold", "decision_softness",
+          "a modest final ask (5) asked directly converts more than the ladder (only if yes falls gently with the gap)"),
+    Claim("lesson 02", _app(entry_ask=1), _app(entry_ask=4), "cold", "robust",
+          "the same entry step converts more with ask 1 than with ask 4 (the fair test)"),
+    Claim("lesson 02", _app(), _app(forced_account=True), "cold", "robust",
+          "a compulsory account just before paying lowers conversion"),
+    Claim("lesson 03", _example("charity_donation"), _charity_quiz_value(0),
+          "cold", "robust", "the charity funnel converts more when its quiz (step 2) gives a result than when it gives nothing"),
+    Claim("lesson 04", _bakery("quiz"), _bakery(), "cold", "robust", "one next step converts more than none"),
+    Claim("lesson 04", _bakery("quiz", "tasting", "testimonials"), _bakery("quiz"), "cold", "robust",
+          "a chain of next steps converts more than one next step"),
+    Claim("lesson 04", _bakery(3), _bakery(6), "cold", "robust", "a mid-sized next step (ask 3) beats a big one (ask 6)"),
+    Claim("lesson 04", _bakery(3), _bakery(1), "cold", "consistency",
+          "a mid-sized next step (ask 3) beats the lightest one (ask 1), only if a bigger yes commits people more"),
 ]
 
 
 def _gains(claim: Claim) -> tuple[np.ndarray, float]:
     """Per plausible model: how much A beats B (log ratio), minus the second pair's for rankings; and at defaults."""
-    def log_ratio(a: Build, b: Build) -> tuple[np.ndarray, float]:
+    def log_ratio(a: Build, b: Build, audience: str) -> tuple[np.ndarray, float]:
         fa, fb = a(), b()
-        draws = np.log(conversion_draws(fa, claim.audience, DRAWS, SEED)) - np.log(conversion_draws(fb, claim.audience, DRAWS, SEED))
-        default = float(np.log(simulate(fa, claim.audience).conversion) - np.log(simulate(fb, claim.audience).conversion))
+        draws = np.log(conversion_draws(fa, audience, DRAWS, SEED)) - np.log(conversion_draws(fb, audience, DRAWS, SEED))
+        default = float(np.log(simulate(fa, audience).conversion) - np.log(simulate(fb, audience).conversion))
         return draws, default
-    draws, default = log_ratio(claim.a, claim.b)
+    draws, default = log_ratio(claim.a, claim.b, claim.audience)
     if claim.a2 is not None and claim.b2 is not None:
-        draws2, default2 = log_ratio(claim.a2, claim.b2)
+        draws2, default2 = log_ratio(claim.a2, claim.b2, claim.audience2 or claim.audience)
         return draws - draws2, default - default2
     return draws, default
 
