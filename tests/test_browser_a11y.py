@@ -157,7 +157,7 @@ def test_demo_steps_and_chart_side_by_side_at_1280x720(browser: Any, voila_demo:
     context, page, _ = open_demo(browser, voila_demo.url, 1280, 720, zoom)
     try:
         beside, boxes = side_by_side(page)
-        page.locator(".funnel-builder").first.scroll_into_view_if_needed()
+        page.locator(".funnel-builder").first.evaluate("e => e.scrollIntoView({block: 'start'})")
         keep(page, f"voila_1280x720_{int(zoom * 100)}.png", tmp_path)
         assert beside, f"steps and chart are not side by side at zoom {zoom}: {boxes}"
         assert boxes["scroll"] <= boxes["client"], f"horizontal scrolling: {boxes}"
@@ -327,7 +327,7 @@ def test_learner_lab_has_no_instructor_tools(lesson_page: Any, learner_lab: Any,
 def test_lab_builder_side_by_side_at_1366x800(lesson_page: Any, tmp_path: Path) -> None:
     page = lesson_page
     builder = page.locator(".funnel-builder").first
-    builder.scroll_into_view_if_needed()
+    builder.evaluate("e => e.scrollIntoView({block: 'start'})")
     beside, boxes = side_by_side(page)
     keep(page, "lab_1366x800_builder.png", tmp_path)
     assert beside, f"steps and chart are not side by side in JupyterLab at 1366x800: {boxes}"

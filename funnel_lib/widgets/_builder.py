@@ -19,6 +19,7 @@ from funnel_lib.stages import Stage
 from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart, choose_backend
 from funnel_lib.widgets._svg import SvgFunnelChart
 from funnel_lib.widgets._common import (
+    aria_class,
     pick_audience,
     audience_picker,
     close_tree,
@@ -139,6 +140,14 @@ class StepRow:
                                  self.ask, self.value, self.trust],
                                 layout=widgets.Layout(width="auto"))
         self.box.add_class("funnel-step")
+        # accessible names that say which step a control belongs to ("Step 2 ask"; rows are
+        # positional, so row i always shows step i + 1); the chart's script applies them
+        n = position + 1
+        for control, name in ((self.name, f"Step {n} name"), (self.stage, f"Step {n} stage"),
+                              (self.ask, f"Step {n} ask"), (self.value, f"Step {n} value"),
+                              (self.trust, f"Step {n} trust"), (self.up, f"Move step {n} up"),
+                              (self.down, f"Move step {n} down"), (self.remove, f"Remove step {n}")):
+            control.add_class(aria_class(name))
 
         self._observed: list[tuple[widgets.Widget, Any]] = []
         for control, field in ((self.name, "name"), (self.stage, "stage"), (self.ask, "ask"),
@@ -188,8 +197,6 @@ class StepRow:
                                (self.value, step.value), (self.trust, step.trust)):
             if control.value != value:
                 control.value = value
-        # "<accessible name>: <help>": the chart's script makes the part before the colon the
-        # control's aria-label (the sliders' handles have no label of their own)
         tips = {
             self.name: f"Step {n} name: {step.name}",
             self.stage: f"Step {n} stage: Entry, Engagement, Progression, Reinforcement or Conversion",

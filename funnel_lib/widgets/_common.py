@@ -18,7 +18,7 @@ from funnel_lib.plots import OKABE_ITO, PALETTE
 
 __all__ = ["logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
            "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS", "presenter_default",
-           "presenter_toggle", "PRESENTER_ENV"]
+           "presenter_toggle", "PRESENTER_ENV", "aria_class"]
 
 PRESENTER_ENV = "FUNNEL_PRESENTER"
 """Environment variable that turns presenter mode on by default (``make demo`` sets it to 1)."""
@@ -49,7 +49,11 @@ _CSS = f"""
 .funnel-presenter input, .funnel-presenter select, .funnel-presenter textarea, .funnel-presenter button,
 .funnel-presenter .widget-html-content, .funnel-presenter .funnel-hint, .funnel-presenter .funnel-chart-caption {{
   font-size: 20px !important; line-height: 1.3; }}
-.funnel-presenter .funnel-title {{ font-size: 28px; }}
+.funnel-presenter .funnel-title {{ font-size: 28px !important; }}
+/* in the demo page (Voila), presenter mode enlarges the page's own text too */
+body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon {{ font-size: 20px; }}
+body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon td,
+body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon th {{ font-size: 20px; }}
 .funnel-presenter .funnel-step-number {{ font-size: 22px; }}
 .funnel-presenter .funnel-conversion .funnel-big {{ font-size: 36px !important; }}
 .funnel-presenter .funnel-baseline .funnel-big, .funnel-presenter .funnel-lift .funnel-big {{ font-size: 28px !important; }}
@@ -233,6 +237,17 @@ def audience_picker(audience: str | Audience, *, tooltip_subject: str = "the fun
     )
     picker.add_class("funnel-audience")
     return picker
+
+
+def aria_class(name: str) -> str:
+    """The CSS class that gives a control the accessible name ``name`` in the page (set by the chart's script).
+
+    >>> aria_class("Step 2 ask")
+    'funnel-aria--Step_2_ask'
+    """
+    if not name or "_" in name or not all(part.isalnum() for part in name.split(" ")):
+        raise ValueError(f"name must be words of letters and digits separated by single spaces, got {name!r}")
+    return "funnel-aria--" + name.replace(" ", "_")
 
 
 def presenter_default() -> bool:

@@ -7,8 +7,8 @@
 // chart takes keyboard focus, so Tab and Shift+Tab always move on.
 //
 // The module also gives the ipywidgets controls of its builder or duel their accessible names
-// and states (see `labelControls`): a control's tooltip reads "<name>: <help>", and the name
-// becomes its aria-label (sliders: "Step 2 ask"); toggle buttons expose aria-pressed.
+// and states (see `labelControls`): sliders are named "Step 2 ask", toggle buttons expose
+// aria-pressed.
 
 const SVG = "http://www.w3.org/2000/svg";
 let uid = 0;
@@ -248,7 +248,8 @@ function drawFunnel(root, data, width, presenter, id) {
   const lx0 = axisW + 6;
   const lw = Math.max(60, width - lx0 - 6);
   const lh = presenter ? 230 : 180;
-  const ytop = y + 4;
+  node("text", { x: 0, y: y + small * 0.5, fill: "#333333" }, svg, "0–10 scale");
+  const ytop = y + small + 10;
   const ymax = data.ymax;
   const sy = (v) => ytop + lh - (v / ymax) * lh;
   const gl = node("g", { class: "funnel-svg-ladder" }, svg);
@@ -257,11 +258,12 @@ function drawFunnel(root, data, width, presenter, id) {
     node("text", { x: lx0 - 6, y: sy(v) + small * 0.35, "text-anchor": "end", fill: "#333333" }, gl, String(v));
   }
   const slot = lw / steps.length;
-  const barW = Math.max(4, slot * 0.56);
+  const barW = Math.min(Math.max(4, slot * 0.56), 70);
+  const bandW = Math.min(slot * 0.84, 120);
   const points = [];
   steps.forEach((s, i) => {
     const cx = lx0 + slot * (i + 0.5);
-    node("rect", { x: cx - slot * 0.42, y: sy(s.high), width: slot * 0.84, height: Math.max(sy(s.low) - sy(s.high), 0),
+    node("rect", { x: cx - bandW / 2, y: sy(s.high), width: bandW, height: Math.max(sy(s.low) - sy(s.high), 0),
                    fill: c.fit, opacity: 0.55 }, gl);
     const fill = s.flag === "resistance" ? `url(#${id}-resistance)` : s.flag === "stagnation"
       ? `url(#${id}-stagnation)` : c.ask;
@@ -280,7 +282,6 @@ function drawFunnel(root, data, width, presenter, id) {
   node("line", { x1: lx0, y1: sy(0), x2: lx0 + lw, y2: sy(0), stroke: "#333333" }, gl);
   node("text", { x: lx0 + lw / 2, y: ytop + lh + small + line + 6, "text-anchor": "middle", fill: "#333333" }, gl,
        "step number (▲ too big, ▼ too small)");
-  node("text", { x: 0, y: ytop - 6, fill: "#333333" }, gl, "0–10 scale");
   const height = ytop + lh + small + line + 14;
   svg.setAttribute("width", width);
   svg.setAttribute("height", height);
@@ -355,27 +356,25 @@ function drawDuel(root, data, width, presenter, id) {
 }
 
 // -- accessible names and states for the surrounding ipywidgets controls --------------------
-const NAMED = "input, select, textarea, button, .noUi-handle, [contenteditable]";
+// Python gives a control whose own label is not enough (a slider handle has none; "Up" is in
+// every row) the class "funnel-aria--Step_2_ask"; its name becomes the control's aria-label.
+const NAMED = "input, select, textarea, button, .noUi-handle";
+const PREFIX = "funnel-aria--";
 
 function labelControls(root) {
-  // a widget's tooltip ("Step 2 ask: how big ...") names its control ("Step 2 ask")
-  for (const widget of root.querySelectorAll(".widget-inline-hbox[title], .jupyter-widgets[title]")) {
-    if (widget.classList.contains("widget-toggle-buttons")) continue;  // each button has its own name
-    const tip = widget.getAttribute("title") || "";
-    const colon = tip.indexOf(":");
-    if (colon <= 0) continue;
-    const name = tip.slice(0, colon).trim();
+  for (const widget of root.querySelectorAll(`[class*="${PREFIX}"]`)) {
+    const cls = [...widget.classList].find((c) => c.startsWith(PREFIX));
+    const name = cls.slice(PREFIX.length).replace(/_/g, " ");
     const controls = widget.matches(NAMED) ? [widget] : widget.querySelectorAll(NAMED);
     for (const control of controls) {
-      if (control.classList.contains("widget-readout")) {
-        if (control.getAttribute("aria-label") !== `${name} value`) control.setAttribute("aria-label", `${name} value`);
-        continue;
-      }
       if (control.getAttribute("aria-label") !== name) control.setAttribute("aria-label", name);
+    }
+    for (const readout of widget.querySelectorAll(".widget-readout")) {
+      if (readout.getAttribute("aria-label") !== `${name} value`) readout.setAttribute("aria-label", `${name} value`);
     }
   }
   // toggle buttons (audience, export, presenter mode) expose their state
-  for (const button of root.querySelectorAll(".widget-toggle-button, .jupyter-widgets.widget-toggle-button")) {
+  for (const button of root.querySelectorAll(".widget-toggle-button")) {
     const pressed = button.classList.contains("mod-active") ? "true" : "false";
     if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
   }
