@@ -46,7 +46,8 @@ _CSS = f"""
 .funnel-presenter {{ font-size: 20px; --jp-widgets-font-size: 20px; --jp-widgets-inline-height: 40px;
   --jp-widgets-slider-handle-size: 22px; --jp-widgets-inline-label-width: 6em; }}
 .funnel-presenter .widget-label, .funnel-presenter .widget-label-basic, .funnel-presenter .widget-readout,
-.funnel-presenter input, .funnel-presenter select, .funnel-presenter textarea, .funnel-presenter button,
+.funnel-presenter input, .funnel-presenter select, .funnel-presenter textarea, .funnel-presenter button {{
+  font-size: 20px !important; }}
 .funnel-presenter .widget-html-content, .funnel-presenter .funnel-hint, .funnel-presenter .funnel-chart-caption {{
   font-size: 20px !important; line-height: 1.3; }}
 .funnel-presenter .funnel-title {{ font-size: 28px !important; }}
