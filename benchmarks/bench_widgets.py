@@ -93,6 +93,19 @@ def python_side(changes: int) -> dict[str, list[float]]:
         assert builder.last_error == ""
     finally:
         builder.close()
+    svg = FunnelBuilder(eight_steps(), chart="svg")
+    svg_ms = []
+    try:
+        for i in range(changes + 3):
+            row = svg.rows[i % 8]
+            target = row.ask.value + (0.5 if row.ask.value <= 9.5 and (i // 8) % 2 == 0 else -0.5)
+            start = time.perf_counter()
+            row.ask.value = target
+            if i >= 3:
+                svg_ms.append((time.perf_counter() - start) * 1e3)
+        assert svg.last_error == ""
+    finally:
+        svg.close()
     image = FunnelBuilder(eight_steps(), chart="image")
     image_ms = []
     try:
@@ -103,7 +116,7 @@ def python_side(changes: int) -> dict[str, list[float]]:
             image_ms.append((time.perf_counter() - start) * 1e3)
     finally:
         image.close()
-    return {"change": change_ms, "fast": fast_ms, "full": full_ms, "both": both_ms, "image": image_ms}
+    return {"svg": svg_ms, "change": change_ms, "fast": fast_ms, "full": full_ms, "both": both_ms, "image": image_ms}
 
 
 BENCH_JS = """
@@ -243,14 +256,15 @@ def main(argv: list[str] | None = None) -> int:
 
     def row(label: str, values: list[float], target: str = "") -> str:
         if not values:
-            return f"{label:<66}{'-':>8}{'-':>9}{'-':>6}{target:>12}"
-        return (f"{label:<66}{statistics.median(values):>6.1f}ms{percentile(values, 0.9):>7.1f}ms"
+            return f"{label:<74}{'-':>8}{'-':>9}{'-':>6}{target:>12}"
+        return (f"{label:<74}{statistics.median(values):>6.1f}ms{percentile(values, 0.9):>7.1f}ms"
                 f"{len(values):>6}{target:>12}")
 
     print("Funnel builder, 8-step funnel, cold audience (wall-clock times on this machine)")
-    print(f"{'measurement':<66}{'median':>8}{'p90':>9}{'n':>6}{'target':>12}")
-    print(row("Python side: slider change -> model, artists, readout, findings", py["change"],
+    print(f"{'measurement':<74}{'median':>8}{'p90':>9}{'n':>6}{'target':>12}")
+    print(row("Python side: slider change -> model, SVG chart data, readout, findings", py["svg"],
               f"<= {PYTHON_TARGET_MS:.0f} ms"))
+    print(row("previous ipympl chart: slider change -> model, artists, readout, findings", py["change"]))
     print(row("  then the frame the browser asks for (fast: moved artists)", py["fast"]))
     print(row("  a full frame instead (after adding, removing, renaming a step)", py["full"]))
     print(row("  change + its frame, together", py["both"]))
@@ -263,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ipympl canvas / SVG chart, ratio of medians: {ratio:.1f}x (the SVG chart is faster when > 1)")
     if reason:
         print(f"  browser round trip not measured: {reason}")
-    met_python = statistics.median(py["change"]) <= PYTHON_TARGET_MS
+    met_python = statistics.median(py["svg"]) <= PYTHON_TARGET_MS
     met_browser = bool(browser_ms) and statistics.median(browser_ms) <= BROWSER_TARGET_MS
     print(f"targets met: Python side {'yes' if met_python else 'NO'}, browser round trip "
           f"{('yes' if met_browser else 'NO') if browser_ms else 'not measured'}")
