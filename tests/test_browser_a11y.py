@@ -247,13 +247,15 @@ def _kernels(server: Any) -> int:
 
 
 def test_voila_culls_the_kernel_of_a_closed_page(browser: Any, tmp_path: Path, server_helpers: Any) -> None:
+    # the timeout must outlast the moment between the notebook's run and the page connecting to
+    # its kernel (an idle kernel without connections); make demo uses 40 s
     server = server_helpers.start_voila(ROOT / "notebooks" / "workshop_demo.ipynb", tmp_path, extra=[
-        "--MappingKernelManager.cull_idle_timeout=2", "--MappingKernelManager.cull_interval=1"])
+        "--MappingKernelManager.cull_idle_timeout=12", "--MappingKernelManager.cull_interval=2"])
     try:
         context, page, _ = open_demo(browser, server.url, 1280, 720)
         assert _kernels(server) == 1
         context.close()
-        wait_until(lambda: _kernels(server) == 0, 30, "the closed page's kernel is still running")
+        wait_until(lambda: _kernels(server) == 0, 45, "the closed page's kernel is still running", interval=0.5)
         assert "Culling" in server.log.read_text()
     finally:
         server.stop()
