@@ -159,6 +159,8 @@ def test_demo_steps_and_chart_side_by_side_at_1280x720(browser: Any, voila_demo:
         beside, boxes = side_by_side(page)
         page.locator(".funnel-builder").first.evaluate("e => e.scrollIntoView({block: 'start'})")
         keep(page, f"voila_1280x720_{int(zoom * 100)}.png", tmp_path)
+        page.locator(".funnel-duel").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        keep(page, f"voila_1280x720_{int(zoom * 100)}_duel.png", tmp_path)
         assert beside, f"steps and chart are not side by side at zoom {zoom}: {boxes}"
         assert boxes["scroll"] <= boxes["client"], f"horizontal scrolling: {boxes}"
         if zoom == 1.0:  # below about 1000 px they stack, still without horizontal scrolling

@@ -335,10 +335,13 @@ class FunnelBuilder(widgets.VBox):
         self.lift_html.add_class("funnel-lift")
         readout = widgets.HBox([self.conversion_html, self.baseline_html, self.lift_html],
                                layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start",
-                                                     justify_content="flex-start"))
+                                                     justify_content="flex-start", width="100%"))
         readout.add_class("funnel-readout")
+        # three columns side by side even at 125 % zoom on a projector; each may hold extra lines
         for part in readout.children:
-            part.layout.margin = "0 28px 0 0"
+            part.layout.margin = "0 20px 0 0"
+            part.layout.flex = "1 1 12em"
+            part.layout.min_width = "0"
 
         self.message_html = widgets.HTML(layout=widgets.Layout(display="none"))
         self.message_html.add_class("funnel-message")
