@@ -308,7 +308,7 @@ function drawDuel(root, data, width, presenter, id) {
   svg.style.fontSize = `${small}px`;
   node("title", { id: `${id}-title` }, svg, data.title);
   node("desc", { id: `${id}-desc` }, svg, data.summary);
-  const endW = Math.round(small * 6.5);
+  const endW = Math.round(small * 8.2);
   const x0 = presenter ? 56 : 44;
   const w = Math.max(80, width - x0 - endW);
   const h = presenter ? 260 : 200;
