@@ -117,6 +117,30 @@ function table(parent, head, rows, caption) {
   }
 }
 
+// An <svg> that screen readers read as one image: its title and its text alternative (desc).
+function chartSvg(data, id, small) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-labelledby", `${id}-title ${id}-desc`);
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", "funnel-svg");
+  svg.style.fontSize = `${small}px`;
+  node("title", { id: `${id}-title` }, svg, data.title);
+  node("desc", { id: `${id}-desc` }, svg, data.summary);
+  return svg;
+}
+
+// Size the svg in CSS pixels (1 unit = 1 px, so font sizes are real), then the note and the table.
+function finish(root, svg, data, width, height, small) {
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height);
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  root.appendChild(svg);
+  const note = html("p", { class: "funnel-svg-note" }, root, data.note);
+  note.style.fontSize = `${small}px`;
+  table(root, data.table_head, data.table_rows, data.title);
+}
+
 // -- the builder's chart: where people leave (top), is each ask the right size (bottom) ---------
 function drawFunnel(root, data, width, presenter, id) {
   const c = data.colours;
@@ -137,17 +161,8 @@ function drawFunnel(root, data, width, presenter, id) {
     { pattern: "baseline", label: "one big ask only" },
   ], id);
 
-  const svg = document.createElementNS(SVG, "svg");
-  const titleId = `${id}-title`;
-  const descId = `${id}-desc`;
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-labelledby", `${titleId} ${descId}`);
-  svg.setAttribute("focusable", "false");
-  svg.setAttribute("class", "funnel-svg");
-  node("title", { id: titleId }, svg, data.title);
-  node("desc", { id: descId }, svg, data.summary);
+  const svg = chartSvg(data, id, small);
   patterns(svg, id, c);
-  svg.style.fontSize = `${small}px`;
 
   // top panel -------------------------------------------------------------------------------
   const labelW = Math.min(Math.max(120, Math.round(width * 0.36)), 300);
@@ -282,14 +297,7 @@ function drawFunnel(root, data, width, presenter, id) {
   node("line", { x1: lx0, y1: sy(0), x2: lx0 + lw, y2: sy(0), stroke: "#333333" }, gl);
   node("text", { x: lx0 + lw / 2, y: ytop + lh + small + line + 6, "text-anchor": "middle", fill: "#333333" }, gl,
        "step number (▲ too big, ▼ too small)");
-  const height = ytop + lh + small + line + 14;
-  svg.setAttribute("width", width);
-  svg.setAttribute("height", height);
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  root.appendChild(svg);
-  const note = html("p", { class: "funnel-svg-note" }, root, data.note);
-  note.style.fontSize = `${small}px`;
-  table(root, data.table_head, data.table_rows, data.title);
+  finish(root, svg, data, width, ytop + lh + small + line + 14, small);
 }
 
 // -- the duel's chart: the share still in each funnel after every step -----------------------
@@ -300,14 +308,7 @@ function drawDuel(root, data, width, presenter, id) {
   const heading = html("div", { class: "funnel-svg-heading", "aria-hidden": "true" }, root, data.title);
   heading.style.fontSize = `${font + 2}px`;
   legend(root, data.lines.map((l) => ({ line: true, colour: l.colour, dash: l.dash, label: l.label })), id);
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-labelledby", `${id}-title ${id}-desc`);
-  svg.setAttribute("focusable", "false");
-  svg.setAttribute("class", "funnel-svg");
-  svg.style.fontSize = `${small}px`;
-  node("title", { id: `${id}-title` }, svg, data.title);
-  node("desc", { id: `${id}-desc` }, svg, data.summary);
+  const svg = chartSvg(data, id, small);
   const endW = Math.round(small * 8.2);
   const x0 = presenter ? 56 : 44;
   const w = Math.max(80, width - x0 - endW);
@@ -345,14 +346,7 @@ function drawDuel(root, data, width, presenter, id) {
   node("line", { x1: x0, y1: sy(0), x2: x0 + w, y2: sy(0), stroke: "#333333" }, svg);
   node("text", { x: x0 + w / 2, y: y0 + h + small + line + 6, "text-anchor": "middle", fill: "#333333" }, svg,
        "step number (0 = start); height = share still in the funnel");
-  const height = y0 + h + small + line + 14;
-  svg.setAttribute("width", width);
-  svg.setAttribute("height", height);
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  root.appendChild(svg);
-  const note = html("p", { class: "funnel-svg-note" }, root, data.note);
-  note.style.fontSize = `${small}px`;
-  table(root, data.table_head, data.table_rows, data.title);
+  finish(root, svg, data, width, y0 + h + small + line + 14, small);
 }
 
 // -- accessible names and states for the surrounding ipywidgets controls --------------------
