@@ -359,3 +359,10 @@ def test_quiz_is_a_radio_group_used_with_arrow_keys(lesson_page: Any, tmp_path: 
     keep(page, "lab_quiz.png", tmp_path, locator=quiz)
     violations = axe_violations(page, [".funnel-quiz"])
     assert violations == [], f"axe-core on the quiz: {violations}"
+
+
+def test_lesson_with_quiz_passes_axe(lesson_page: Any) -> None:
+    page = lesson_page
+    page.locator(".funnel-quiz").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    violations = axe_violations(page, [".funnel-quiz"])
+    assert violations == [], f"axe-core on the lesson's quiz: {violations}"
