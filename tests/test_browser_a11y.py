@@ -184,6 +184,8 @@ def test_keyboard_reaches_everything_past_the_charts(browser: Any, voila_demo: A
         assert builder.locator(".funnel-step .funnel-trust .noUi-handle").first.get_attribute("aria-label") == \
             "Step 1 trust"
         assert builder.locator("button.funnel-up").first.get_attribute("aria-label") == "Move step 1 up"
+        name = builder.locator(".funnel-step .funnel-name input").first
+        assert name.get_attribute("title") == name.input_value() == "Enrol in the course"   # in full on hover
         pressed = [b.get_attribute("aria-pressed") for b in builder.locator(".funnel-audience button").all()]
         assert pressed == ["true", "false", "false"], pressed
         builder.locator(".funnel-audience button", has_text="Warm").click()

@@ -367,6 +367,7 @@ function labelControls(root) {
       if (readout.getAttribute("aria-label") !== `${name} value`) readout.setAttribute("aria-label", `${name} value`);
     }
   }
+  showInFull(root);
   // toggle buttons (audience, export, presenter mode) expose their state
   for (const button of root.querySelectorAll(".widget-toggle-button")) {
     const pressed = button.classList.contains("mod-active") ? "true" : "false";
@@ -378,6 +379,14 @@ function labelControls(root) {
     if (label && label.textContent && group.getAttribute("aria-label") !== label.textContent) {
       group.setAttribute("aria-label", label.textContent);
     }
+  }
+}
+
+// Text boxes and menus too narrow for a long name show it in full on hover (title).
+function showInFull(root) {
+  for (const field of root.querySelectorAll("input[type=text], select")) {
+    const text = field.tagName === "SELECT" ? (field.selectedOptions[0]?.textContent || "") : field.value;
+    if (field.title !== text) field.title = text;
   }
 }
 
@@ -397,7 +406,8 @@ function watch(el) {
     const run = () => { queued = false; labelControls(root); };
     new MutationObserver(() => {
       if (!queued) { queued = true; requestAnimationFrame(run); }
-    }).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["class", "title"] });
+    }).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+    for (const type of ["input", "change", "focusin"]) root.addEventListener(type, () => showInFull(root));
     run();
   };
   attach();
