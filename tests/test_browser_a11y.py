@@ -169,6 +169,7 @@ def test_demo_steps_and_chart_side_by_side_at_1280x720(browser: Any, voila_demo:
             _, narrow = side_by_side(page)
             assert narrow["results"]["y"] > narrow["editor"]["y"] + narrow["editor"]["h"] - 1, narrow
             assert narrow["scroll"] <= narrow["client"], f"horizontal scrolling at 860 px: {narrow}"
+            page.locator(".funnel-builder").first.evaluate("e => e.scrollIntoView({block: 'start'})")
             keep(page, "voila_860_stacked.png", tmp_path, full_page=False)
     finally:
         context.close()
