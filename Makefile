@@ -28,6 +28,13 @@ COV_ARGS ?= --cov=funnel_lib --cov-report=term-missing:skip-covered --cov-fail-u
 LAB_START := notebooks/00_start_here.ipynb
 DEMO_NOTEBOOK := notebooks/workshop_demo.ipynb
 DEMO_PORT ?= 8866
+# Jupyter/Voila settings kept in this repository (see jupyter/README.md); nothing is registered elsewhere.
+JUPYTER_SETTINGS := $(CURDIR)/jupyter
+# make lab: learners get JupyterLab without nbgrader's instructor tools and course lists
+LEARNER_ENV := JUPYTER_CONFIG_PATH="$(JUPYTER_SETTINGS)/learner"
+# make demo: the offline template, only the widget extensions, kernel culling; presenter mode on
+DEMO_ENV := JUPYTER_PATH="$(JUPYTER_SETTINGS)/share" FUNNEL_PRESENTER=1
+DEMO_CONFIG := --Voila.config_file_paths="$(JUPYTER_SETTINGS)/voila"
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -37,7 +44,7 @@ ifeq ($(CI),true)
 PIP_INSTALL += --progress-bar off
 endif
 
-.PHONY: help venv .venv lab test demo bench strip strip-check constraints clean distclean
+.PHONY: help venv .venv lab instructor test demo bench strip strip-check constraints clean distclean
 
 help: ## Show this list of targets
 	@echo "Small Yeses — usage: make <target> [VAR=value ...]"
@@ -72,9 +79,17 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 # The file browser shows the whole course (root_dir), minus build leftovers.
 LAB_HIDE := __pycache__ '*.pyc' '*.egg-info' .DS_Store '*~'
 
-lab: $(STAMP) ## Open the course in JupyterLab at the start page (ARGS=--no-browser for headless)
+lab: $(STAMP) ## Open the course in JupyterLab at the start page, learner mode (ARGS=--no-browser for headless)
 	@echo "Starting JupyterLab at $(LAB_START) (Ctrl-C twice stops it). Without a browser,"
 	@echo "open the http://127.0.0.1:.../lab?token=... address it prints below."
+	@echo "Learner mode: nbgrader's instructor tools are off; instructors use 'make instructor'."
+	$(LEARNER_ENV) $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) \
+	  $(foreach glob,$(LAB_HIDE),--ContentsManager.hide_globs=$(glob)) \
+	  $(LAB_START) $(ARGS)
+
+instructor: $(STAMP) ## JupyterLab with nbgrader's instructor tools on (Formgrader, Create Assignment, lists)
+	@echo "Instructor mode: Formgrader, Create Assignment, Assignment and Course lists are on."
+	@echo "Formgrader's Generate rewrites release/; learners should use 'make lab'."
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) \
 	  $(foreach glob,$(LAB_HIDE),--ContentsManager.hide_globs=$(glob)) \
 	  $(LAB_START) $(ARGS)
@@ -82,9 +97,11 @@ lab: $(STAMP) ## Open the course in JupyterLab at the start page (ARGS=--no-brow
 test: $(STAMP) ## Run the whole test suite with coverage (what CI runs)
 	$(VENV)/bin/pytest $(COV_ARGS) $(PYTEST_ARGS)
 
-demo: $(STAMP) ## Launch the workshop demo app (Voilà, code hidden) on http://127.0.0.1:8866
+demo: $(STAMP) ## Launch the workshop demo (Voilà, code hidden, presenter mode) on http://127.0.0.1:8866
 	@echo "Workshop demo: open http://127.0.0.1:$(DEMO_PORT) in a browser (Ctrl-C stops it)."
-	$(VENV)/bin/voila $(DEMO_NOTEBOOK) --port=$(DEMO_PORT) --Voila.ip=127.0.0.1 --no-browser $(ARGS)
+	@echo "Presenter mode is on (toggle it in the page); closed pages' kernels stop within a minute."
+	$(DEMO_ENV) $(VENV)/bin/voila $(DEMO_NOTEBOOK) --port=$(DEMO_PORT) --Voila.ip=127.0.0.1 --no-browser \
+	  $(DEMO_CONFIG) $(ARGS)
 
 bench: $(STAMP) ## Run every benchmarks/bench_*.py and print their tables
 	@status=0; found=0; \

@@ -138,14 +138,23 @@ def jupyter_env(base: Path) -> dict[str, str]:
             "JUPYTER_PLATFORM_DIRS": "1", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "module://ipympl.backend_nbagg"}
 
 
-def start_voila(notebook: Path, base: Path, port: int | None = None) -> Server:
-    """Serve ``notebook`` with Voila (code hidden) on 127.0.0.1 and wait until it answers."""
+JUPYTER_SETTINGS = ROOT / "jupyter"   # the Makefile's settings for `make lab` and `make demo`
+
+
+def start_voila(notebook: Path, base: Path, port: int | None = None, *, presenter: bool = False,
+                extra: Sequence[str] = ()) -> Server:
+    """Serve ``notebook`` with Voila as ``make demo`` does (its template and config), on 127.0.0.1.
+
+    ``presenter`` sets FUNNEL_PRESENTER=1 as ``make demo`` does; ``extra`` adds options (e.g. a
+    short kernel-culling timeout)."""
     port = port or free_port()
     argv = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
-            "--show_tracebacks=False"]
+            "--show_tracebacks=False", f"--Voila.config_file_paths={JUPYTER_SETTINGS / 'voila'}", *extra]
+    env = {**jupyter_env(base), "JUPYTER_PATH": str(JUPYTER_SETTINGS / "share"),
+           "FUNNEL_PRESENTER": "1" if presenter else "0"}
     # probe a static file: asking for "/" would already run the notebook in a kernel
     return start_server("voila", argv, f"http://127.0.0.1:{port}/", cwd=notebook.parent, log=base / "voila.log",
-                        probe="voila/static/favicon.ico", env=jupyter_env(base))
+                        probe="voila/static/favicon.ico", env=env)
 
 
 LAB_SETTINGS = {
@@ -157,8 +166,10 @@ LAB_SETTINGS = {
 }
 
 
-def start_lab(root: Path, base: Path, port: int | None = None) -> Server:
-    """Start JupyterLab on ``root`` with a random token, offline settings, and wait until it answers."""
+def start_lab(root: Path, base: Path, port: int | None = None, *, learner: bool = True) -> Server:
+    """Start JupyterLab on ``root`` with a random token, offline settings, and wait until it answers.
+
+    ``learner=True`` is ``make lab`` (nbgrader's tools off), ``False`` is ``make instructor``."""
     port = port or free_port()
     for name, values in LAB_SETTINGS.items():
         target = base / "settings" / name
@@ -172,8 +183,11 @@ def start_lab(root: Path, base: Path, port: int | None = None) -> Server:
             f"--LabApp.user_settings_dir={base / 'settings'}"]
     if hasattr(os, "getuid") and os.getuid() == 0:
         argv.append("--allow-root")
+    env = jupyter_env(base)
+    if learner:
+        env["JUPYTER_CONFIG_PATH"] = str(JUPYTER_SETTINGS / "learner")
     server = start_server("jupyterlab", argv, f"http://127.0.0.1:{port}/", cwd=root, log=base / "lab.log",
-                          probe="api", env=jupyter_env(base))
+                          probe="api", env=env)
     server.extra["token"] = token
     return server
 
@@ -208,7 +222,7 @@ def voila_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The workshop demo notebook served by Voila, stopped after the test module."""
     chromium_or_skip()
     base = tmp_path_factory.mktemp("voila")
-    server = start_voila(ROOT / "notebooks" / "workshop_demo.ipynb", base)
+    server = start_voila(ROOT / "notebooks" / "workshop_demo.ipynb", base, presenter=True)
     try:
         yield server
     finally:
@@ -249,3 +263,9 @@ def voila_quiz(tmp_path: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_helpers() -> object:
+    """This module's helpers (start_voila, start_lab, chromium_or_skip, ...) for tests that start their own servers."""
+    return sys.modules[__name__]

@@ -27,6 +27,7 @@ from funnel_lib.plots import OKABE_ITO, PALETTE
 from funnel_lib.simulate import big_ask_baseline, simulate
 from funnel_lib.widgets import MAX_STEPS, FunnelBuilder, FunnelDuel, LiveFunnelChart, funnel_code
 from funnel_lib.widgets import _builder as builder_module
+from funnel_lib.widgets._common import pct
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
 from funnel_lib.widgets._common import share_text
 
@@ -98,9 +99,18 @@ def test_every_control_is_labelled_and_keyboard_usable(builder: FunnelBuilder) -
         if hasattr(control, "description_allow_html"):
             assert control.description_allow_html is False
     sliders = [w for w in controls if isinstance(w, widgets.FloatSlider)]
-    assert {s.description for s in sliders} == {"Ask (0–10)", "Value (0–10)", "Trust (0–10)"}
+    assert {s.description for s in sliders} == {"Ask", "Value", "Trust"}
     assert all((s.min, s.max, s.step) == (0, 10, 0.5) and s.continuous_update for s in sliders)
-    assert "step 3" in builder.rows[2].ask.tooltip
+    assert "Step 3 ask" in builder.rows[2].ask.tooltip
+    # every row control carries its accessible name, with the step number, for the page's script
+    for i, row in enumerate(builder.rows):
+        names = [next(c[len("funnel-aria--"):].replace("_", " ") for c in control._dom_classes
+                      if c.startswith("funnel-aria--")) for control in row.controls]
+        assert names == [f"Step {i + 1} name", f"Step {i + 1} stage", f"Step {i + 1} ask", f"Step {i + 1} value",
+                         f"Step {i + 1} trust", f"Move step {i + 1} up", f"Move step {i + 1} down",
+                         f"Remove step {i + 1}"]
+        # label in name (WCAG 2.5.3): the visible word is part of the accessible name
+        assert all(c.description.lower() in n.lower() for c, n in zip(row.controls, names, strict=True))
 
 
 def test_chart_and_findings_use_colour_blind_safe_colours(builder: FunnelBuilder) -> None:
@@ -504,7 +514,8 @@ def test_programmatic_api(builder: FunnelBuilder) -> None:
     (lambda: FunnelBuilder(audience="lukewarm"), ValueError, "audience must be one of 'cold', 'warm', 'hot'"),
     (lambda: FunnelBuilder(funnel=[1, 2]), TypeError, "funnel must be a Funnel or the name of an example"),
     (lambda: FunnelBuilder(funnel="gym"), ValueError, "funnel must be a Funnel or one of the example names"),
-    (lambda: FunnelBuilder(chart="svg"), ValueError, "backend must be one of 'auto', 'ipympl', 'image', got 'svg'"),
+    (lambda: FunnelBuilder(chart="canvas"), ValueError,
+     "backend must be one of 'auto', 'svg', 'ipympl', 'image', got 'canvas'"),
     (lambda: FunnelBuilder(Funnel([Step("s", "entry", ask=1)] * (MAX_STEPS + 1))), ValueError,
      f"at most {MAX_STEPS} steps"),
     (lambda: FunnelDuel(Funnel(), "online_course"), ValueError, "funnel_a has no steps"),
@@ -623,8 +634,9 @@ def test_ipympl_canvas_draws_when_the_browser_asks() -> None:
 
 
 def test_backend_choice() -> None:
-    assert choose_backend("auto") == "image"   # no kernel under pytest
+    assert choose_backend("auto") == "svg"     # the browser-drawn chart, in and out of a kernel
     assert choose_backend("ipympl") == "ipympl"
+    assert FigureDisplay(backend="auto", size=(2, 1)).backend == "image"   # a Matplotlib figure: no kernel here
     with pytest.raises(ValueError, match="backend must be one of"):
         choose_backend(3)  # type: ignore[arg-type]
     display = FigureDisplay(backend="image", size=(2, 1))
@@ -745,3 +757,65 @@ def test_the_ipympl_chart_leaves_the_users_matplotlib_backend_alone() -> None:
                           env={**__import__("os").environ, "MPLBACKEND": "agg"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["agg", "FigureCanvasAgg", "2"]
+
+
+# -- the SVG charts (drawn in the browser; Python sends numbers, words and the text alternative) --
+
+def test_svg_chart_carries_the_model_and_a_text_alternative() -> None:
+    from funnel_lib.widgets._svg import SvgFunnelChart
+
+    b = FunnelBuilder("too_much_too_early")
+    try:
+        assert isinstance(b.chart, SvgFunnelChart)
+        data = b.chart.widget.data
+        result = b.result
+        assert [s["name"] for s in data["steps"]] == [s.name for s in b.funnel]
+        assert [s["yes"] for s in data["steps"]] == pytest.approx(result.table["said_yes"].tolist())
+        assert data["baseline"] == pytest.approx(b.baseline.conversion)
+        summary = b.chart.summary
+        for i, step in enumerate(b.funnel.steps):
+            assert f"Step {i + 1}, {step.name}" in summary
+        assert pct(result.conversion) in summary and "too big" in summary
+        assert len(data["table_rows"]) == len(b.funnel) + 1
+        before = b.chart.draw_count
+        b.rows[0].ask.value = 0.5
+        assert b.chart.draw_count == before + 1 and b.chart.summary != summary
+        b.remove_step(0)
+        assert len(b.chart.widget.data["steps"]) == len(b.funnel)
+        while b.funnel.steps:
+            b.remove_step(0)
+        assert b.chart.widget.data["steps"] == [] and "No steps yet" in b.chart.summary
+    finally:
+        b.close()
+
+
+def test_presenter_mode_toggles_text_size_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNNEL_PRESENTER", "1")
+    b = FunnelBuilder("local_gym")
+    d = FunnelDuel("one_big_ask", "local_gym")
+    try:
+        assert b.presenter and b.chart.presenter and "funnel-presenter" in b._dom_classes
+        assert "funnel-presenter" in d._dom_classes and d.chart.presenter
+        b.presenter_button.value = False          # what a click on the toggle does
+        assert not b.presenter and not b.chart.presenter and "funnel-presenter" not in b._dom_classes
+    finally:
+        b.close()
+        d.close()
+    monkeypatch.setenv("FUNNEL_PRESENTER", "0")
+    plain = FunnelBuilder(presenter=None)
+    try:
+        assert not plain.presenter
+    finally:
+        plain.close()
+
+
+def test_svg_duel_chart_follows_the_audience() -> None:
+    duel = FunnelDuel("one_big_ask", "online_course")
+    try:
+        lines = duel.chart.widget.data["lines"]
+        assert [line["points"][-1] for line in lines] == pytest.approx([duel.result_a.conversion,
+                                                                        duel.result_b.conversion])
+        duel.audience = "hot"
+        assert "hot audience" in duel.chart.summary
+    finally:
+        duel.close()

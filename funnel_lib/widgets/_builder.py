@@ -16,10 +16,12 @@ from funnel_lib.framework import Report, check
 from funnel_lib.model import Funnel, Step
 from funnel_lib.simulate import SimulationResult, big_ask_baseline, simulate
 from funnel_lib.stages import Stage
-from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart
+from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart, choose_backend
+from funnel_lib.widgets._svg import SvgFunnelChart
 from funnel_lib.widgets._common import (
     range_note,
     share_text,
+    aria_class,
     pick_audience,
     audience_picker,
     close_tree,
@@ -28,6 +30,8 @@ from funnel_lib.widgets._common import (
     example_label,
     guarded,
     pct,
+    presenter_default,
+    presenter_toggle,
     resolve_funnel,
     style_widget,
 )
@@ -36,8 +40,9 @@ __all__ = ["FunnelBuilder", "StepRow", "starter_funnel"]
 
 _UNDO_DEPTH = 30
 _BASELINE_CACHE = 64
-_SLIDER_STYLE = {"description_width": "90px"}
-_FIELD_STYLE = {"description_width": "46px"}
+# widths in em, so that labels grow with the text in presenter mode
+_SLIDER_STYLE = {"description_width": "3.6em"}
+_FIELD_STYLE = {"description_width": "3.6em"}
 _INSERT_CHOICES = (("before the last step", "before_last"), ("at the end", "end"))
 _EXPORT_CHOICES = (("Hide", "hide"), ("Python", "python"), ("JSON", "json"))
 
@@ -107,41 +112,50 @@ class StepRow:
 
     >>> b = FunnelBuilder(chart="image")
     >>> row = b.rows[1]
-    >>> row.name.value, row.ask.description, "funnel-step" in row.box._dom_classes
-    ('Take a 3-question quiz', 'Ask (0–10)', True)
+    >>> row.name.value, row.ask.description, row.ask.tooltip.split(":")[0]
+    ('Take a 3-question quiz', 'Ask', 'Step 2 ask')
     >>> b.close(); row.closed
     True
     """
 
     def __init__(self, builder: FunnelBuilder, position: int) -> None:
         self.position = position
-        self.number = widgets.HTML(layout=widgets.Layout(width="34px"))
+        self.number = widgets.HTML(layout=widgets.Layout(width="auto", flex="0 0 auto"))
         self.number.add_class("funnel-step-number")
         self.name = widgets.Text(description="Name", continuous_update=False, description_allow_html=False,
                                  placeholder="What the step asks people to do", style=_FIELD_STYLE,
-                                 layout=widgets.Layout(width="228px"))
+                                 layout=widgets.Layout(width="auto", flex="1 1 auto", min_width="0"))
         self.name.add_class("funnel-name")
         self.stage = widgets.Dropdown(options=[(s.label, s.value) for s in Stage], description="Stage",
                                       description_allow_html=False, style=_FIELD_STYLE,
-                                      layout=widgets.Layout(width="262px"))
+                                      layout=widgets.Layout(width="auto", flex="1 1 12em", min_width="0"))
         self.stage.add_class("funnel-stage")
-        self.ask = self._slider("Ask (0–10)", "funnel-ask")
-        self.value = self._slider("Value (0–10)", "funnel-value")
-        self.trust = self._slider("Trust (0–10)", "funnel-trust")
-        self.up = widgets.Button(description="Up", icon="arrow-up", layout=widgets.Layout(width="72px"))
+        self.ask = self._slider("Ask", "funnel-ask")
+        self.value = self._slider("Value", "funnel-value")
+        self.trust = self._slider("Trust", "funnel-trust")
+        self.up = widgets.Button(description="Up", icon="arrow-up", layout=widgets.Layout(width="auto"))
         self.up.add_class("funnel-up")
-        self.down = widgets.Button(description="Down", icon="arrow-down", layout=widgets.Layout(width="84px"))
+        self.down = widgets.Button(description="Down", icon="arrow-down", layout=widgets.Layout(width="auto"))
         self.down.add_class("funnel-down")
-        self.remove = widgets.Button(description="Remove", icon="trash", layout=widgets.Layout(width="100px"))
+        self.remove = widgets.Button(description="Remove", icon="trash", layout=widgets.Layout(width="auto"))
         self.remove.add_class("funnel-remove")
 
-        left = widgets.VBox([widgets.HBox([self.number, self.name]), self.stage,
-                             widgets.HBox([self.up, self.down, self.remove],
-                                          layout=widgets.Layout(margin="2px 0 0 0"))],
-                            layout=widgets.Layout(width="272px"))
-        right = widgets.VBox([self.ask, self.value, self.trust], layout=widgets.Layout(width="294px"))
-        self.box = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
+        buttons = widgets.HBox([self.up, self.down, self.remove], layout=widgets.Layout(flex="0 0 auto"))
+        self.box = widgets.VBox([widgets.HBox([self.number, self.name], layout=widgets.Layout(
+                                     width="100%", align_items="center")),
+                                 widgets.HBox([self.stage, buttons], layout=widgets.Layout(
+                                     width="100%", flex_flow="row wrap", align_items="center")),
+                                 self.ask, self.value, self.trust],
+                                layout=widgets.Layout(width="auto"))
         self.box.add_class("funnel-step")
+        # accessible names that say which step a control belongs to ("Step 2 ask"; rows are
+        # positional, so row i always shows step i + 1); the chart's script applies them
+        n = position + 1
+        for control, name in ((self.name, f"Step {n} name"), (self.stage, f"Step {n} stage"),
+                              (self.ask, f"Step {n} ask"), (self.value, f"Step {n} value"),
+                              (self.trust, f"Step {n} trust"), (self.up, f"Move step {n} up"),
+                              (self.down, f"Move step {n} down"), (self.remove, f"Remove step {n}")):
+            control.add_class(aria_class(name))
 
         self._observed: list[tuple[widgets.Widget, Any]] = []
         for control, field in ((self.name, "name"), (self.stage, "stage"), (self.ask, "ask"),
@@ -161,7 +175,7 @@ class StepRow:
     def _slider(label: str, css: str) -> widgets.FloatSlider:
         slider = widgets.FloatSlider(min=0.0, max=10.0, step=0.5, description=label, readout_format=".1f",
                                      continuous_update=True, description_allow_html=False, style=_SLIDER_STYLE,
-                                     layout=widgets.Layout(width="290px"))
+                                     layout=widgets.Layout(width="100%"))
         slider.add_class(css)
         return slider
 
@@ -171,7 +185,7 @@ class StepRow:
 
         >>> b = FunnelBuilder(chart="image")
         >>> [c.description for c in b.rows[0].controls]
-        ['Name', 'Stage', 'Ask (0–10)', 'Value (0–10)', 'Trust (0–10)', 'Up', 'Down', 'Remove']
+        ['Name', 'Stage', 'Ask', 'Value', 'Trust', 'Up', 'Down', 'Remove']
         >>> b.close()
         """
         return (self.name, self.stage, self.ask, self.value, self.trust, self.up, self.down, self.remove)
@@ -181,7 +195,7 @@ class StepRow:
 
         >>> b = FunnelBuilder(chart="image")
         >>> b.rows[0].up.disabled, b.rows[0].down.tooltip
-        (True, 'Move step 1 down (later in the funnel)')
+        (True, 'Move step 1 down: later in the funnel')
         >>> b.close()
         """
         self.position = position
@@ -192,14 +206,14 @@ class StepRow:
             if control.value != value:
                 control.value = value
         tips = {
-            self.name: f"Name of step {n}: what people are asked to do",
-            self.stage: f"Stage of step {n}: Entry, Engagement, Progression, Reinforcement or Conversion",
-            self.ask: f"Ask of step {n}: how big the request is (0 nothing, 1 a glance, 10 a large purchase)",
-            self.value: f"Value of step {n}: what people get back at this step (0 nothing to 10 a lot)",
-            self.trust: f"Trust of step {n}: how strong the proof and reassurance shown are (0 to 10)",
-            self.up: f"Move step {n} up (earlier in the funnel)",
-            self.down: f"Move step {n} down (later in the funnel)",
-            self.remove: f"Remove step {n} from the funnel",
+            self.name: f"Step {n} name: {step.name}",
+            self.stage: f"Step {n} stage: Entry, Engagement, Progression, Reinforcement or Conversion",
+            self.ask: f"Step {n} ask: how big the request is, 0 to 10 (1 a glance, 10 a large purchase)",
+            self.value: f"Step {n} value: what people get back at this step, 0 nothing to 10 a lot",
+            self.trust: f"Step {n} trust: how strong the proof and reassurance shown are, 0 to 10",
+            self.up: f"Move step {n} up: earlier in the funnel",
+            self.down: f"Move step {n} down: later in the funnel",
+            self.remove: f"Remove step {n}: take it out of the funnel (Undo brings it back)",
         }
         for control, tip in tips.items():
             if control.tooltip != tip:
@@ -263,7 +277,7 @@ class FunnelBuilder(widgets.VBox):
     """
 
     def __init__(self, funnel: Funnel | str | None = None, audience: str | Audience = "cold", *,
-                 chart: str = "auto") -> None:
+                 chart: str = "auto", presenter: bool | None = None) -> None:
         start = starter_funnel() if funnel is None else resolve_funnel(funnel)
         if len(start) > MAX_STEPS:
             raise ValueError(f"funnel must have at most {MAX_STEPS} steps for the builder, got {len(start)}")
@@ -283,8 +297,11 @@ class FunnelBuilder(widgets.VBox):
         self.recompute_count = 0
         self.rows: list[StepRow] = []
 
-        self.chart = LiveFunnelChart(chart)
+        self._presenter = presenter_default() if presenter is None else bool(presenter)
+        self.chart: SvgFunnelChart | LiveFunnelChart = (
+            SvgFunnelChart(presenter=self._presenter) if choose_backend(chart) == "svg" else LiveFunnelChart(chart))
         self._build_controls()
+        self.presenter = self._presenter
         self._sync_rows()
         self._recompute()
 
@@ -292,27 +309,27 @@ class FunnelBuilder(widgets.VBox):
     def _build_controls(self) -> None:
         title = widgets.HTML("<div class='funnel-title' role='heading' aria-level='2'>Funnel builder</div>")
         self.name_text = widgets.Text(value=self._funnel.name, description="Funnel name", continuous_update=False,
-                                      description_allow_html=False, tooltip="A name for this design",
-                                      placeholder="e.g. Online course ladder", style={"description_width": "90px"},
-                                      layout=widgets.Layout(width="380px"))
+                                      description_allow_html=False, tooltip="Funnel name: a name for this design",
+                                      placeholder="e.g. Online course ladder", style={"description_width": "initial"},
+                                      layout=widgets.Layout(width="auto", flex="1 1 18em", min_width="0"))
         self.name_text.add_class("funnel-name-input")
         self.name_text.observe(self._on_funnel_name, names="value")
 
         self.preset_picker = widgets.Dropdown(
             options=[("Choose an example…", "")] + [(example_label(name), name) for name in EXAMPLES],
             value="", description="Example", description_allow_html=False,
-            tooltip="Load an example funnel from the course: good ladders and broken ones",
-            style={"description_width": "62px"}, layout=widgets.Layout(width="400px"))
+            tooltip="Example: load an example funnel from the course, good ladders and broken ones",
+            style={"description_width": "initial"}, layout=widgets.Layout(width="auto", max_width="100%"))
         self.preset_picker.add_class("funnel-preset")
         self.preset_picker.observe(self._on_preset, names="value")
         self.reset_button = widgets.Button(description="Reset", icon="refresh",
                                            tooltip="Go back to the design this builder started with",
-                                           layout=widgets.Layout(width="90px"))
+                                           layout=widgets.Layout(width="auto"))
         self.reset_button.add_class("funnel-reset")
         self.reset_button.on_click(self._on_reset)
         self.undo_button = widgets.Button(description="Undo", icon="undo", disabled=True,
                                           tooltip="Undo the last add, remove, move, example or reset",
-                                          layout=widgets.Layout(width="90px"))
+                                          layout=widgets.Layout(width="auto"))
         self.undo_button.add_class("funnel-undo")
         self.undo_button.on_click(self._on_undo)
         self.audience_picker = audience_picker(self._audience)
@@ -326,10 +343,13 @@ class FunnelBuilder(widgets.VBox):
         self.lift_html.add_class("funnel-lift")
         readout = widgets.HBox([self.conversion_html, self.baseline_html, self.lift_html],
                                layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start",
-                                                     justify_content="flex-start"))
+                                                     justify_content="flex-start", width="100%"))
         readout.add_class("funnel-readout")
+        # three columns side by side even at 125 % zoom on a projector; each may hold extra lines
         for part in readout.children:
-            part.layout.margin = "0 28px 0 0"
+            part.layout.margin = "0 20px 0 0"
+            part.layout.flex = "1 1 12em"
+            part.layout.min_width = "0"
 
         self.message_html = widgets.HTML(layout=widgets.Layout(display="none"))
         self.message_html.add_class("funnel-message")
@@ -343,18 +363,18 @@ class FunnelBuilder(widgets.VBox):
                 (f"{e.label} (ask {e.ask:g}, {e.stage.label})", key)
                 for key, e in sorted(ASK_CATALOG.items(), key=lambda item: (item[1].ask, item[1].label))],
             value="", description="New step", description_allow_html=False,
-            tooltip="What the new step is: blank, or a common action from the catalogue with its usual sizes",
-            style={"description_width": "70px"}, layout=widgets.Layout(width="390px"))
+            tooltip="New step: blank, or a common action from the catalogue with its usual sizes",
+            style={"description_width": "initial"}, layout=widgets.Layout(width="auto", max_width="100%"))
         self.new_step_picker.add_class("funnel-new-step")
         self.insert_picker = widgets.Dropdown(options=list(_INSERT_CHOICES), value="before_last",
                                               description="Insert", description_allow_html=False,
-                                              tooltip="Where the new step goes",
-                                              style={"description_width": "46px"},
-                                              layout=widgets.Layout(width="240px"))
+                                              tooltip="Insert: where the new step goes",
+                                              style={"description_width": "initial"},
+                                              layout=widgets.Layout(width="auto"))
         self.insert_picker.add_class("funnel-insert")
         self.add_button = widgets.Button(description="Add step", icon="plus", button_style="primary",
                                          tooltip="Add the chosen step to the funnel",
-                                         layout=widgets.Layout(width="110px"))
+                                         layout=widgets.Layout(width="auto"))
         self.add_button.add_class("funnel-add")
         self.add_button.on_click(self._on_add)
         add_bar = widgets.HBox([self.new_step_picker, self.insert_picker, self.add_button],
@@ -363,21 +383,25 @@ class FunnelBuilder(widgets.VBox):
         left = widgets.VBox([widgets.HTML("<b>Steps</b> <span class='funnel-hint'>(first step on top; "
                                           "sizes on a 0–10 scale; arrow keys move a focused slider)</span>"),
                              self.steps_box, add_bar],
-                            layout=widgets.Layout(width="584px", margin="0 12px 0 0"))
+                            layout=widgets.Layout(flex="1 1 400px", min_width="0", max_width="100%"))
         left.add_class("funnel-editor")
 
-        self.findings_html = widgets.HTML(layout=widgets.Layout(max_width="640px"))
+        self.findings_html = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.findings_html.add_class("funnel-findings")
-        right = widgets.VBox([self.chart.widget, self.findings_html], layout=widgets.Layout(width="644px"))
+        right = widgets.VBox([self.chart.widget, self.findings_html],
+                             layout=widgets.Layout(flex="1.25 1 480px", min_width="0", max_width="100%"))
         right.add_class("funnel-results")
-        main = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+        # side by side when there is room for both (about 900 px and more), stacked below that
+        main = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start",
+                                                                 width="100%"))
+        main.add_class("funnel-main")
 
         self.export_picker = widgets.ToggleButtons(
             options=list(_EXPORT_CHOICES), value="hide", description="Export", description_allow_html=False,
             tooltips=["Hide the export", "Show Python code that rebuilds this funnel",
                       "Show the funnel as JSON (Funnel.from_json reads it)"],
-            tooltip="Show the design as Python code or JSON to copy", style={"description_width": "70px",
-                                                                           "button_width": "80px"},
+            tooltip="Show the design as Python code or JSON to copy", style={"description_width": "initial",
+                                                                           "button_width": "auto"},
             layout=widgets.Layout(display="flex", flex_flow="row nowrap", align_items="center", width="auto"))
         self.export_picker.add_class("funnel-export-picker")
         self.export_picker.observe(self._on_export, names="value")
@@ -389,7 +413,10 @@ class FunnelBuilder(widgets.VBox):
         header = widgets.HBox([title, self.name_text], layout=widgets.Layout(flex_flow="row wrap",
                                                                              align_items="center"))
         header.children[0].layout.margin = "0 24px 0 0"
-        toolbar = widgets.HBox([self.audience_picker, self.preset_picker, self.reset_button, self.undo_button],
+        self.presenter_button = presenter_toggle(self._presenter)
+        self.presenter_button.observe(self._on_presenter, names="value")
+        toolbar = widgets.HBox([self.audience_picker, self.preset_picker, self.reset_button, self.undo_button,
+                                self.presenter_button],
                                layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         toolbar.add_class("funnel-toolbar")
         self.children = [style_widget(), header, toolbar, readout, self.message_html, self.error_html, main,
@@ -410,6 +437,32 @@ class FunnelBuilder(widgets.VBox):
     @funnel.setter
     def funnel(self, value: Funnel | str) -> None:
         self.load(value)
+
+    @property
+    def presenter(self) -> bool:
+        """Presenter mode: text of at least 20 px and chart text of at least 14 pt, for a room.
+
+        On by default when the environment variable ``FUNNEL_PRESENTER`` is 1 (``make demo``).
+
+        >>> b = FunnelBuilder(presenter=False); b.presenter = True
+        >>> "funnel-presenter" in b._dom_classes, b.chart.presenter, b.presenter_button.value
+        (True, True, True)
+        >>> b.close()
+        """
+        return self._presenter
+
+    @presenter.setter
+    def presenter(self, value: bool) -> None:
+        on = bool(value)
+        self._presenter = on
+        if on and "funnel-presenter" not in self._dom_classes:
+            self.add_class("funnel-presenter")
+        elif not on and "funnel-presenter" in self._dom_classes:
+            self.remove_class("funnel-presenter")
+        if isinstance(self.chart, SvgFunnelChart):
+            self.chart.presenter = on
+        if self.presenter_button.value != on:
+            self.presenter_button.value = on
 
     @property
     def audience(self) -> str:
@@ -867,9 +920,11 @@ class FunnelBuilder(widgets.VBox):
         elif field == "stage":
             new_value = Stage.coerce(new_value)
         self._funnel.replace(index, **{field: new_value})
-        if field == "name" and row.name.value != new_value:
-            with self._quiet():
-                row.name.value = new_value
+        if field == "name":
+            if row.name.value != new_value:
+                with self._quiet():
+                    row.name.value = new_value
+            row.name.tooltip = f"Step {index + 1} name: {new_value}"
         self._recompute()
 
     @guarded("moving a step")
@@ -935,6 +990,10 @@ class FunnelBuilder(widgets.VBox):
             return
         self._funnel.name = change["new"]
         self._recompute()
+
+    @guarded("switching presenter mode")
+    def _on_presenter(self, change: dict[str, Any]) -> None:
+        self.presenter = bool(change["new"])
 
     @guarded("showing the export")
     def _on_export(self, change: dict[str, Any]) -> None:

@@ -62,8 +62,9 @@ __all__ = ["FigureDisplay", "LiveFunnelChart", "MAX_STEPS", "BACKENDS", "choose_
 MAX_STEPS = 16
 """The most steps a builder holds (and the number of bars the chart keeps ready)."""
 
-BACKENDS = ("auto", "ipympl", "image")
-"""How a chart is shown: ``"auto"`` picks ipympl in a live kernel with ipympl installed, else ``"image"``."""
+BACKENDS = ("auto", "svg", "ipympl", "image")
+"""How a chart is shown: ``"svg"`` (drawn in the browser, the default that ``"auto"`` picks),
+``"ipympl"`` (a Matplotlib canvas, kept for comparison) or ``"image"`` (Matplotlib PNGs)."""
 
 _FONT = 10
 _SMALL = 9
@@ -131,21 +132,22 @@ def _load_ipympl() -> ModuleType:
 
 
 def choose_backend(backend: str = "auto") -> str:
-    """Resolve ``backend`` to ``"ipympl"`` or ``"image"``.
+    """Resolve ``backend`` to ``"svg"``, ``"ipympl"`` or ``"image"``.
 
-    >>> choose_backend("image")
-    'image'
-    >>> choose_backend("auto")  # not in a kernel here
-    'image'
-    >>> choose_backend("svg")
+    ``"auto"`` is ``"svg"``: an SVG chart drawn in the browser has real text, a text alternative
+    and no keyboard trap, and works in and out of a kernel.
+
+    >>> choose_backend("image"), choose_backend("auto")
+    ('image', 'svg')
+    >>> choose_backend("canvas")
     Traceback (most recent call last):
     ...
-    ValueError: backend must be one of 'auto', 'ipympl', 'image', got 'svg'
+    ValueError: backend must be one of 'auto', 'svg', 'ipympl', 'image', got 'canvas'
     """
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(repr(b) for b in BACKENDS)}, got {backend!r}")
     if backend == "auto":
-        return "ipympl" if _in_kernel() and _ipympl_available() else "image"
+        return "svg"
     if backend == "ipympl" and not _ipympl_available():  # pragma: no cover - ipympl is installed here
         raise ValueError("backend='ipympl' needs the ipympl package; install it or use backend='image'")
     return backend
@@ -225,7 +227,10 @@ class FigureDisplay:
 
     def __init__(self, backend: str = "auto", *, size: tuple[float, float] = _FIG_SIZE, caption: str = "",
                  css_class: str = "funnel-chart", label: str = "Chart") -> None:
-        self.backend = choose_backend(backend)
+        chosen = choose_backend(backend)
+        if chosen == "svg":  # a Matplotlib figure itself is shown by ipympl in a kernel, else as PNGs
+            chosen = "ipympl" if _in_kernel() and _ipympl_available() else "image"
+        self.backend = chosen
         self.draw_count = 0
         self.full_frames = 0
         self.fast_frames = 0

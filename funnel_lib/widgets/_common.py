@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,7 +17,11 @@ from funnel_lib.model import Funnel
 from funnel_lib.plots import OKABE_ITO, PALETTE
 
 __all__ = ["range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
-           "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS"]
+           "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS", "presenter_default",
+           "presenter_toggle", "PRESENTER_ENV", "aria_class"]
+
+PRESENTER_ENV = "FUNNEL_PRESENTER"
+"""Environment variable that turns presenter mode on by default (``make demo`` sets it to 1)."""
 
 logger = logging.getLogger("funnel_lib.widgets")
 """Unexpected errors in widget callbacks are logged here (and shown briefly in the widget)."""
@@ -28,7 +33,32 @@ SEVERITY_COLOURS = {"error": OKABE_ITO["vermillion"], "warning": OKABE_ITO["oran
 
 _CSS = f"""
 <style>
-.funnel-builder, .funnel-duel {{ font-size: 14px; color: #111; }}
+.funnel-builder, .funnel-duel {{ font-size: 14px; color: #111; max-width: 100%; box-sizing: border-box; }}
+.funnel-builder *, .funnel-duel * {{ box-sizing: border-box; }}
+.funnel-builder .funnel-main {{ gap: 12px 18px; }}
+.funnel-builder .funnel-editor, .funnel-builder .funnel-results {{ min-width: 0; }}
+.funnel-builder .widget-dropdown select {{ text-overflow: ellipsis; }}
+.funnel-builder .funnel-name input {{ min-width: 8em; }}
+.funnel-builder .widget-toggle-buttons .widget-toggle-button {{ width: auto; min-width: 4.5em; }}
+.funnel-builder .widget-button, .funnel-duel .widget-button {{ width: auto; padding: 0 0.7em; }}
+.funnel-builder .funnel-findings, .funnel-duel .funnel-duel-verdict {{ overflow-wrap: anywhere; }}
+/* presenter mode: at least 20 px for every text, larger controls */
+.funnel-presenter {{ font-size: 20px; --jp-widgets-font-size: 20px; --jp-widgets-inline-height: 40px;
+  --jp-widgets-slider-handle-size: 22px; --jp-widgets-inline-label-width: 6em; }}
+.funnel-presenter .widget-label, .funnel-presenter .widget-label-basic, .funnel-presenter .widget-readout,
+.funnel-presenter input, .funnel-presenter select, .funnel-presenter textarea, .funnel-presenter button {{
+  font-size: 20px !important; }}
+.funnel-presenter .widget-html-content, .funnel-presenter .funnel-hint, .funnel-presenter .funnel-chart-caption {{
+  font-size: 20px !important; line-height: 1.3; }}
+.funnel-presenter .funnel-title {{ font-size: 28px !important; }}
+/* in the demo page (Voila), presenter mode enlarges the page's own text too */
+body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon {{ font-size: 20px; }}
+body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon td,
+body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon th {{ font-size: 20px; }}
+.funnel-presenter .funnel-step-number {{ font-size: 22px; }}
+.funnel-presenter .funnel-conversion .funnel-big {{ font-size: 36px !important; }}
+.funnel-presenter .funnel-baseline .funnel-big, .funnel-presenter .funnel-lift .funnel-big {{ font-size: 28px !important; }}
+.funnel-presenter .widget-slider .noUi-handle {{ width: 22px; height: 22px; top: -8px; }}
 .funnel-builder :focus-visible, .funnel-duel :focus-visible {{
   outline: 3px solid {OKABE_ITO["blue"]} !important; outline-offset: 2px; }}
 .funnel-builder .funnel-title, .funnel-duel .funnel-title {{ font-size: 20px; font-weight: 700; margin: 2px 0; }}
@@ -52,8 +82,8 @@ _CSS = f"""
 .funnel-finding-error {{ border-left-color: {SEVERITY_COLOURS["error"]}; }}
 .funnel-finding-warning {{ border-left-color: {SEVERITY_COLOURS["warning"]}; }}
 .funnel-finding-info {{ border-left-color: {SEVERITY_COLOURS["info"]}; }}
-.funnel-chart-caption {{ font-size: 12px; color: #444; line-height: 1.3; }}
-.funnel-hint {{ font-size: 12px; color: #444; }}
+.funnel-chart-caption {{ font-size: 13px; color: #444; line-height: 1.3; }}
+.funnel-hint {{ font-size: 13px; color: #444; }}
 .funnel-builder .widget-readout {{ min-width: 2.6em; }}
 </style>
 """
@@ -203,11 +233,45 @@ def audience_picker(audience: str | Audience, *, tooltip_subject: str = "the fun
     picker = widgets.ToggleButtons(
         options=options, value=who, description="Audience", tooltips=tooltips,
         tooltip=f"Who sees {tooltip_subject}: cold strangers, warm followers or hot past customers",
-        description_allow_html=False, style={"description_width": "70px", "button_width": "78px"},
+        description_allow_html=False, style={"description_width": "initial", "button_width": "auto"},
         layout=widgets.Layout(display="flex", flex_flow="row nowrap", align_items="center", width="auto"),
     )
     picker.add_class("funnel-audience")
     return picker
+
+
+def aria_class(name: str) -> str:
+    """The CSS class that gives a control the accessible name ``name`` in the page (set by the chart's script).
+
+    >>> aria_class("Step 2 ask")
+    'funnel-aria--Step_2_ask'
+    """
+    if not name or "_" in name or not all(part.isalnum() for part in name.split(" ")):
+        raise ValueError(f"name must be words of letters and digits separated by single spaces, got {name!r}")
+    return "funnel-aria--" + name.replace(" ", "_")
+
+
+def presenter_default() -> bool:
+    """Whether presenter mode starts on: ``FUNNEL_PRESENTER=1`` in the environment (``make demo``).
+
+    >>> import os; os.environ.pop("FUNNEL_PRESENTER", None) and None; presenter_default()
+    False
+    """
+    return os.environ.get(PRESENTER_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def presenter_toggle(value: bool = False) -> widgets.ToggleButton:
+    """The "Presenter mode" switch (class ``funnel-presenter-toggle``; exposes ``aria-pressed`` in the page).
+
+    >>> toggle = presenter_toggle(True); toggle.description, toggle.value
+    ('Presenter mode', True)
+    >>> toggle.close()
+    """
+    toggle = widgets.ToggleButton(value=bool(value), description="Presenter mode", icon="",
+                                  tooltip="Larger text and chart labels for a projector (20 px text, 14 pt charts)",
+                                  layout=widgets.Layout(width="auto"))
+    toggle.add_class("funnel-presenter-toggle")
+    return toggle
 
 
 def pick_audience(picker: widgets.ToggleButtons, value: str | Audience) -> None:

@@ -13,8 +13,21 @@ from funnel_lib.framework import Report, check
 from funnel_lib.model import Funnel
 from funnel_lib.plots import MODEL_NOTE, PALETTE
 from funnel_lib.simulate import SimulationResult, simulate
-from funnel_lib.widgets._chart import FigureDisplay
-from funnel_lib.widgets._common import audience_picker, beats_note, share_text, pick_audience, close_tree, esc, guarded, pct, resolve_funnel, style_widget
+from funnel_lib.widgets._chart import FigureDisplay, choose_backend
+from funnel_lib.widgets._common import (
+    audience_picker,
+    beats_note,
+    close_tree,
+    esc,
+    guarded,
+    pct,
+    pick_audience,
+    presenter_default,
+    resolve_funnel,
+    share_text,
+    style_widget,
+)
+from funnel_lib.widgets._svg import SvgDuelChart
 
 __all__ = ["FunnelDuel", "DuelChart"]
 
@@ -113,7 +126,7 @@ class FunnelDuel(widgets.VBox):
     """
 
     def __init__(self, funnel_a: Funnel | str, funnel_b: Funnel | str, audience: str | Audience = "cold", *,
-                 chart: str = "auto") -> None:
+                 chart: str = "auto", presenter: bool | None = None) -> None:
         a = resolve_funnel(funnel_a, "funnel_a")
         b = resolve_funnel(funnel_b, "funnel_b")
         for argument, funnel in (("funnel_a", a), ("funnel_b", b)):
@@ -122,15 +135,19 @@ class FunnelDuel(widgets.VBox):
         who = resolve_audience(audience)
         super().__init__()
         self.add_class("funnel-duel")
+        on = presenter_default() if presenter is None else bool(presenter)
+        if on:
+            self.add_class("funnel-presenter")
         self._funnels = [a, b]
         self._audience = who
         self.last_error = ""
         self.results: list[SimulationResult] = []
         self.reports: list[Report] = []
-        self.chart = DuelChart(chart)
+        self.chart: SvgDuelChart | DuelChart = (
+            SvgDuelChart(presenter=on) if choose_backend(chart) == "svg" else DuelChart(chart))
         self.audience_picker = audience_picker(who, tooltip_subject="both funnels")
         self.audience_picker.observe(self._on_audience, names="value")
-        self.cards = [widgets.HTML(layout=widgets.Layout(width="48%", min_width="300px")) for _ in range(2)]
+        self.cards = [widgets.HTML(layout=widgets.Layout(flex="1 1 320px", min_width="0")) for _ in range(2)]
         for card, role in zip(self.cards, "ab", strict=True):
             card.add_class(f"funnel-duel-{role}")
         self.verdict_html = widgets.HTML()
@@ -138,7 +155,8 @@ class FunnelDuel(widgets.VBox):
         self.error_html = widgets.HTML(layout=widgets.Layout(display="none"))
         self.error_html.add_class("funnel-error")
         title = widgets.HTML("<div class='funnel-title' role='heading' aria-level='2'>Two designs, one audience</div>")
-        row = widgets.HBox(self.cards, layout=widgets.Layout(flex_flow="row wrap", justify_content="space-between"))
+        row = widgets.HBox(self.cards, layout=widgets.Layout(flex_flow="row wrap", justify_content="space-between",
+                                                             width="100%"))
         self.children = [style_widget(), title, self.audience_picker, row, self.verdict_html, self.error_html,
                          self.chart.widget]
         self._recompute()
