@@ -99,6 +99,16 @@ def _clinic(mistake: str, repaired: bool) -> Build:
     return build
 
 
+def _juniper() -> Funnel:
+    """Lesson 13's yoga studio after its repair (a case study instead of the members' video stories)."""
+    return Funnel([S("watch_clip", name="Watch a 30-second breathing exercise"),
+                   S("quiz", name='Take the "which class suits you?" quiz'),
+                   S("download_guide", name="Get a 7-day home routine by e-mail"),
+                   S("free_trial", name="Come to a free first class"),
+                   S("case_study", name="Read how three members eased a stiff back"),
+                   S("starter_purchase", name="Buy a 4-week intro pass")], name="Juniper Yoga")
+
+
 _MISTAKES = ("too_much_too_early", "skipping_steps", "no_value_between_steps", "overcomplicated", "no_guidance")
 
 
@@ -146,6 +156,11 @@ CLAIMS: list[Claim] = [
     Claim("lesson 11", _clinic("skipping_steps", True), _clinic("skipping_steps", False), "cold", "consistency",
           "repairing skipping_steps gains more than repairing no_value_between_steps (assumption: strength of consistency)",
           a2=_clinic("no_value_between_steps", True), b2=_clinic("no_value_between_steps", False)),
+    Claim("lesson 13", _juniper, lambda: big_ask_baseline(_juniper()), "cold", "robust",
+          "the yoga ladder converts more of a cold audience than the direct ask"),
+    *[Claim("lesson 13", _juniper, lambda: big_ask_baseline(_juniper()), audience, "decision_softness",
+            f"the yoga ladder converts more of a {audience} audience than the direct ask (depends on decision softness)")
+      for audience in ("warm", "hot")],
 ]
 
 
