@@ -20,7 +20,7 @@ import pytest
 
 from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.model import Funnel, Step
-from funnel_lib.simulate import simulate
+from funnel_lib.simulate import big_ask_baseline, simulate
 from funnel_lib.uncertainty import PLAUSIBLE_RANGES, ROBUST_SHARE, conversion_draws
 
 DRAWS, SEED = 200, 20240
@@ -172,6 +172,47 @@ def _bakery(*middle: str | float) -> Build:
     return build
 
 
+def _clinic(mistake: str, repaired: bool) -> Build:
+    """Lesson 11's clinic: a broken example, or the lesson's own repair of it (the same edits as the lesson)."""
+    def build() -> Funnel:
+        broken = get_example(mistake)
+        if not repaired:
+            return broken
+        fixed = broken.copy(name=f"{mistake}, repaired")
+        if mistake == "too_much_too_early":
+            fixed.insert(2, S("free_trial", name="Start a 14-day free trial"))
+            fixed.insert(3, S("case_study", name="Read how a team like yours saved time"))
+        elif mistake == "skipping_steps":
+            fixed.insert(2, S("webinar", name="Join a free live workshop"))
+        elif mistake == "no_value_between_steps":
+            fixed.replace(2, name="Fill in a short form to get the benchmark report", value=6)
+            fixed.replace(3, name="Join a live Q&A with a consultant", value=6)
+        elif mistake == "overcomplicated":
+            for step in broken:
+                if step.name.startswith(("Swipe", "Pick", "Confirm")):
+                    fixed.remove(step.name)
+        elif mistake == "no_guidance":
+            fixed.move("Read our blog post on stretching", 1)
+            fixed.remove("Follow us on Instagram")
+        else:
+            raise ValueError(f"no lesson 11 repair for {mistake!r}")
+        return fixed
+    return build
+
+
+def _juniper() -> Funnel:
+    """Lesson 13's yoga studio after its repair (a case study instead of the members' video stories)."""
+    return Funnel([S("watch_clip", name="Watch a 30-second breathing exercise"),
+                   S("quiz", name='Take the "which class suits you?" quiz'),
+                   S("download_guide", name="Get a 7-day home routine by e-mail"),
+                   S("free_trial", name="Come to a free first class"),
+                   S("case_study", name="Read how three members eased a stiff back"),
+                   S("starter_purchase", name="Buy a 4-week intro pass")], name="Juniper Yoga")
+
+
+_MISTAKES = ("too_much_too_early", "skipping_steps", "no_value_between_steps", "overcomplicated", "no_guidance")
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -249,6 +290,27 @@ CLAIMS: list[Claim] = [
     Claim("lesson 04", _bakery(3), _bakery(6), "cold", "robust", "a mid-sized next step (ask 3) beats a big one (ask 6)"),
     Claim("lesson 04", _bakery(3), _bakery(1), "cold", "consistency",
           "a mid-sized next step (ask 3) beats the lightest one (ask 1), only if a bigger yes commits people more"),
+    # --- lessons 10-13 (les3) ---
+    Claim("lesson 10", _example("online_course"), lambda: big_ask_baseline(get_example("online_course")), "cold",
+          "robust", "the online-course ladder converts more than its one big ask (consistency r = .05 to .17)"),
+    *[Claim("lesson 11", _clinic(m, True), _clinic(m, False), "cold", "robust", f"the lesson's repair of {m} converts more")
+      for m in _MISTAKES],
+    *[Claim("lesson 11", _clinic(top, True), _clinic(top, False), "cold", "robust",
+            f"repairing {top} gains more than repairing {low}", a2=_clinic(low, True), b2=_clinic(low, False))
+      for top in ("too_much_too_early", "overcomplicated")
+      for low in ("skipping_steps", "no_value_between_steps", "no_guidance")],
+    Claim("lesson 11", _clinic("too_much_too_early", True), _clinic("too_much_too_early", False), "cold",
+          "decision_softness", "repairing too_much_too_early gains more than repairing overcomplicated (assumption: how "
+          "sharply people refuse an ask above their readiness, and what an extra step costs)",
+          a2=_clinic("overcomplicated", True), b2=_clinic("overcomplicated", False)),
+    Claim("lesson 11", _clinic("skipping_steps", True), _clinic("skipping_steps", False), "cold", "consistency",
+          "repairing skipping_steps gains more than repairing no_value_between_steps (assumption: strength of consistency)",
+          a2=_clinic("no_value_between_steps", True), b2=_clinic("no_value_between_steps", False)),
+    Claim("lesson 13", _juniper, lambda: big_ask_baseline(_juniper()), "cold", "robust",
+          "the yoga ladder converts more of a cold audience than the direct ask"),
+    *[Claim("lesson 13", _juniper, lambda: big_ask_baseline(_juniper()), audience, "decision_softness",
+            f"the yoga ladder converts more of a {audience} audience than the direct ask (depends on decision softness)")
+      for audience in ("warm", "hot")],
 ]
 
 

@@ -37,7 +37,7 @@ MAX_SHARE_API = 0.20
 GRANDFATHERED = {
     "start_here",
     "gradual_commitment", "trust_at_every_step", "intent_alignment", "rewarding_steps",
-    "transition_to_conversion", "psychology_of_consistency", "common_mistakes", "whole_framework",
+    "transition_to_conversion",
     "measuring_real_funnels", "long_term_and_faq",
 }
 

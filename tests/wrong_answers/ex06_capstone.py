@@ -40,20 +40,6 @@ capstone = Funnel([
     },
     {
         "cell": "capstone_answer",
-        "loses": ["q3_test"],
-        "why": "a valid but thin funnel: five steps, little value, conversion short of the margin",
-        "source": """\
-capstone = Funnel([
-    Step('Watch a clip of a roof install', 'entry', ask=1, value=2, trust=1),
-    Step('Take the solar quiz', 'engagement', ask=2, value=3, trust=2),
-    Step('Book a free home survey', 'progression', ask=4.5, value=4.5, trust=6),
-    Step('Get a fixed-price quote', 'reinforcement', ask=6.5, value=6.5, trust=6),
-    Step('Sign a home-solar installation contract', 'conversion', ask=9.5, value=9, trust=6),
-])
-""",
-    },
-    {
-        "cell": "capstone_answer",
         "loses": ["q1_test"],
         "why": "the quote is labelled Conversion too: two Conversion steps (the hidden test catches it)",
         "source": """\
