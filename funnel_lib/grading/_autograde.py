@@ -196,6 +196,7 @@ def autograde(
     progress: TextIO | None = None,
     reports_dir: str | os.PathLike[str] | None = None,
     extra_protected: Sequence[str | os.PathLike[str]] = (),
+    isolation: bool | None = None,
 ) -> AutogradeReport:
     """Autograde every submission of ``assignment`` in parallel; return the per-student report.
 
@@ -204,7 +205,9 @@ def autograde(
     ``students`` limits grading to these ids; ``limits`` caps each kernel; ``student_timeout``
     (seconds) ends a worker that takes longer; ``cell_timeout`` overrides the course's
     ``Execute.timeout``; ``progress`` is a stream for the progress bar (None: silent);
-    ``reports_dir`` is where the CSV and the resume state go (default: ``<course>/reports``).
+    ``reports_dir`` is where the CSV and the resume state go (default: ``<course>/reports``);
+    ``isolation`` runs every kernel in bubblewrap (see ``_isolation.py``): None uses it when this
+    machine allows it, True requires it (``CourseError`` otherwise), False turns it off.
 
     >>> autograde("ps1", course="/nonexistent")
     Traceback (most recent call last):
@@ -234,6 +237,15 @@ def autograde(
                               f"{course.step_dir('submitted')}; students with a submission: {', '.join(everyone) or '(none)'}")
         everyone = [s for s in everyone if s in set(students)]
 
+    jail_info = None
+    if isolation is not False:
+        from funnel_lib.grading._isolation import cached_probe
+
+        found = cached_probe()
+        if found.jailed:
+            jail_info = found.to_json()
+        elif isolation:
+            raise CourseError("OS isolation was required but is not available here: " + found.problem)
     reports = Path(reports_dir) if reports_dir is not None else course.root / "reports"
     state_path = reports / f"{assignment}_autograde.json"
     csv_path = reports / f"{assignment}_autograde.csv"
@@ -245,6 +257,7 @@ def autograde(
     engines.__enter__()
     try:
         plan = _Plan.build(course, assignment, run_dir, limits, cell_timeout, student_timeout, extra_protected)
+        plan.isolation = jail_info
         todo: list[str] = []
         for student in everyone:
             fingerprint = _fingerprint(course.submission_dir(student, assignment))
@@ -300,6 +313,7 @@ class _Plan:
     student_timeout: float
     read_deny: list[str]
     write_deny: list[str]
+    isolation: str | None = None
 
     @classmethod
     def build(cls, course: Course, assignment: str, run_dir: Path, limits: Limits, cell_timeout: int | None,
@@ -343,7 +357,7 @@ class _Plan:
                        "block_processes": self.limits.block_processes},
             "cell_timeout": self.cell_timeout, "local_modules": self.local_modules,
             "read_deny": self.read_deny, "write_deny": self.write_deny,
-            "source_cells": self.source_cells,
+            "source_cells": self.source_cells, "isolation": self.isolation,
         }
 
 
@@ -430,7 +444,12 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
                 process.start()
                 running[process.sentinel] = (student, process, time.monotonic())
             for student, process, begun, killed in finished:
-                result = _finish(plan, student, process, killed)
+                try:
+                    result = _finish(plan, student, process, killed)
+                except Exception as error:  # noqa: BLE001 - one submission never stops the class run
+                    result = StudentResult(student, "error", None, None,
+                                           f"the grader failed on this submission: {type(error).__name__}: "
+                                           f"{str(error)[:300]}")
                 result.seconds = time.monotonic() - begun
                 bar.update(student, result.status, result.seconds)
                 yield result
@@ -485,11 +504,9 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
         path = submitted_dir / f"{name}.ipynb"
         if not path.exists():
             continue
-        try:
-            submitted = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if not isinstance(submitted, dict):
+        submitted = read_json_safely(path)
+        if not isinstance(submitted, dict) or not isinstance(submitted.get("cells"), list) \
+                or not all(isinstance(c, dict) for c in submitted["cells"]):
             continue
         findings = _unique(findings + compare_cells(submitted, plan.source_cells.get(name, []))
                            + scan_notebook(submitted, plan.source_cells.get(name, []), plan.local_modules))
@@ -517,6 +534,24 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
     elif reviews and status not in {"invalid notebook", "missing notebook"}:
         reason = reason + "; also: " + "; ".join(f.line() for f in reviews)
     return StudentResult(student, status, score, max_score, reason, 0.0, findings, False, fingerprint)
+
+
+#: Submitted notebooks larger than this are not read (a real exercise is well under 5 MiB).
+MAX_NOTEBOOK_BYTES = 64 * 1024 ** 2
+
+
+def read_json_safely(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is missing, too large, not JSON or nested too deeply.
+
+    >>> read_json_safely(Path("/nonexistent.ipynb")) is None
+    True
+    """
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))  # the C parser raises RecursionError when deep
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -748,6 +783,14 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
     assignment, student = task["assignment"], task["student"]
     limits = Limits(**task["limits"])
     work, box = Path(task["work"]), Path(task["box"])
+    jail = None
+    if task.get("isolation"):
+        from funnel_lib.grading._isolation import Isolation, Jail
+
+        info = Isolation.from_json(task["isolation"])
+        if info.jailed:
+            jail = Jail(info, box.parent / f"{box.name}.jail", slot=os.getpid())
+            box = jail.box
     box.mkdir(parents=True, exist_ok=True)
     submitted = course.submission_dir(student, assignment)
     source = course.source_dir / assignment
@@ -773,9 +816,11 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
             if not keep:
                 pristine.append(str(dest))
 
+    if jail is not None:
+        jail.prepare(limits.memory_bytes, limits.max_processes + 8)  # + bubblewrap, its init and setpriv
     timings: dict[str, float] = {}
     clock = time.monotonic()
-    watchdog = Watchdog(limits.max_processes)
+    watchdog = Watchdog(limits.max_processes + (8 if jail is not None else 0))
     watchdog.start()
     outcome: dict[str, Any] = {"status": "ok", "reason": "", "notebooks": {}, "findings": []}
     findings: list[Finding] = []
@@ -788,6 +833,10 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 entry["error"] = f"{name}.ipynb was not submitted"
                 continue
             try:
+                if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                    raise ValueError(f"it is larger than {MAX_NOTEBOOK_BYTES // 1024 ** 2} MiB")
+                if read_json_safely(path) is None:
+                    raise ValueError("it is not JSON, or nested too deeply to read")
                 nbformat.read(str(path), as_version=4)
             except Exception as error:  # noqa: BLE001 - any reading problem
                 entry["error"] = f"{name}.ipynb is not a valid notebook: {str(error).splitlines()[0][:200]}"
@@ -815,7 +864,8 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 if cell.cell_type == "code" and meta.get("locked"):
                     role = "test" if meta.get("grade") and not meta.get("solution") else "readonly"
                     roles[source_key(cell.source)] = {"role": role, "grade_id": meta.get("grade_id")}
-            kernel_log = work / f"{name}.kernel.log"
+            kernel_dir = jail.kernel if jail is not None else work
+            kernel_log = kernel_dir / f"{name}.kernel.log"
             settings = {
                 "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
                            "file_bytes": limits.file_bytes, "nproc": 512},
@@ -826,11 +876,11 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 "module_origins": {"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
                                    **{m: str(box) for m in task["local_modules"]}},
             }
-            settings_path = work / f"{name}.kernel.json"
+            settings_path = kernel_dir / f"{name}.kernel.json"
             settings_path.write_text(json.dumps(settings), encoding="utf-8")
             execute = SandboxExecute(config=config)
             execute.sandbox = Sandbox(settings_path, box, limits, pid_file=work / "kernel.pid",
-                                      connection_file=work / f"{name}.connection.json")
+                                      connection_file=kernel_dir / f"{name}.connection.json", jail=jail)
             try:
                 executed, _ = execute.preprocess(nb, {"metadata": {"path": str(box)}, "nbgrader": resources["nbgrader"]})
             except KernelUnresponsive as error:
@@ -865,6 +915,16 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
     finally:
         watchdog.stop()
         watchdog.clean_up()
+        if jail is not None:
+            events = jail.cgroup.events()
+            if events["oom_kill"]:
+                findings.append(Finding("MC-MEMORY", "note", "the kernel's processes reached the memory limit "
+                                        f"of {limits.memory_bytes / 1024 ** 3:g} GiB (all processes together)"))
+            if events["pids_max"]:
+                findings.append(Finding("MC-PROCESSES", "review", "notebook code tried to start more than "
+                                        f"{limits.max_processes} processes; the limit refused them"))
+            jail.release()
+            shutil.rmtree(jail.base, ignore_errors=True)
         shutil.rmtree(box, ignore_errors=True)
     if watchdog.reason and outcome["status"] == "ok":
         outcome["status"], outcome["reason"] = "kernel died", watchdog.reason

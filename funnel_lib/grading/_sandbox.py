@@ -263,12 +263,19 @@ class Sandbox:
     process: Any = None
     pid_file: Path | None = None
     connection_file: Path | None = None
+    jail: Any = None  # a _isolation.Jail: the kernel runs inside bubblewrap
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
-        """Wrap a kernel command so that it starts through the shim."""
+        """Wrap a kernel command so that it starts through the shim (inside the jail, if any)."""
         if len(kernel_cmd) >= 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"]:
-            return [kernel_cmd[0], str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd[1:]]
-        return [sys.executable, str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd]
+            command = [kernel_cmd[0], str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd[1:]]
+        else:
+            command = [sys.executable, str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd]
+        if self.jail is not None:
+            command += ["--HistoryManager.enabled=False", "--IPKernelApp.extensions=[]"] \
+                if kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] else []
+            return self.jail.wrap(command, cwd=str(self.cwd))
+        return command
 
     def environment(self, base: dict[str, str] | None) -> dict[str, str]:
         """The kernel's environment: the grader's, minus nbgrader internals, plus the sandbox's."""
@@ -279,6 +286,8 @@ class Sandbox:
         env.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                     "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde"})
         env.update(self.env)
+        if self.jail is not None:
+            env = self.jail.environment(env)
         return env
 
 
@@ -289,6 +298,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         sandbox = self.sandbox
+        if sandbox is not None and sandbox.jail is not None and self.connection_file:
+            sandbox.jail.own(Path(self.connection_file).parent)  # the kernel's uid reads it
         if sandbox is not None:
             kernel_cmd = sandbox.command(list(kernel_cmd))
             kw["env"] = sandbox.environment(kw.get("env"))
@@ -298,6 +309,18 @@ class SandboxKernelManager(AsyncKernelManager):
             sandbox.process = getattr(self.provisioner, "process", None)
             if sandbox.pid_file is not None and sandbox.process is not None:
                 sandbox.pid_file.write_text(str(sandbox.process.pid), encoding="utf-8")
+
+
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt by message when jailed (bubblewrap does not pass SIGINT on to the kernel)."""
+        if self.sandbox is not None and self.sandbox.jail is not None and self.has_kernel:
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+            return
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel  # type: ignore[assignment]
 
 
 class SandboxExecute(Execute):
@@ -319,6 +342,10 @@ class SandboxExecute(Execute):
         if self.sandbox is not None and self.sandbox.connection_file is not None:
             # private to this worker (other kernels cannot read it once their guard is armed)
             km.connection_file = str(self.sandbox.connection_file)
+        if self.sandbox is not None and self.sandbox.jail is not None:
+            # no network inside the jail: the kernel listens on Unix sockets in its own folder
+            km.transport = "ipc"
+            km.ip = str(self.sandbox.jail.kernel / "ipc")
         return km
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
