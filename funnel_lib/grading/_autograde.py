@@ -281,6 +281,12 @@ def autograde(
             interrupted = True
         finally:
             bar.close()
+        for student in todo:  # the gradebook must still say what each student's grading recorded
+            if student in results:
+                _check_gradebook(course, assignment, results[student])
+                state[student] = results[student].to_dict()
+        if todo:
+            _save_state(state_path, assignment, state)
     finally:
         engines.__exit__(None, None, None)
         if os.environ.get("FUNNEL_GRADING_KEEP"):  # debugging: keep the workers' folders and logs
@@ -552,6 +558,22 @@ def read_json_safely(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))  # the C parser raises RecursionError when deep
     except (OSError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _check_gradebook(course: Course, assignment: str, result: StudentResult) -> None:
+    """Compare the gradebook's score with the one recorded when ``result`` was merged; flag differences.
+
+    A difference means the gradebook was changed after this student was graded (by whom: to review).
+    """
+    if result.score is None:
+        return
+    score, _, _ = _scores(course, assignment, result.student)
+    if score is None or abs(score - result.score) > 1e-9:
+        note = (f"gradebook mismatch: the gradebook now says {score if score is not None else 'nothing'}, "
+                f"but grading recorded {result.score:g} (changed after grading?)")
+        result.findings.append(Finding("MC-GRADEBOOK", "review", note))
+        result.status = "needs review" if result.status == "graded" else result.status
+        result.reason = note + ("; " + result.reason if result.reason else "")
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
