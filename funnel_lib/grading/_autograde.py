@@ -71,6 +71,7 @@ from funnel_lib.grading._integrity import (
     scan_notebook,
 )
 from funnel_lib.grading._progress import Progress
+from funnel_lib.grading._verdict import checker_notebook, reconcile, find_test_cells
 from funnel_lib.grading._sandbox import GUARD_PATH, Limits
 
 __all__ = [
@@ -782,6 +783,68 @@ def _worker_main(task: dict[str, Any]) -> None:  # pragma: no cover - runs in th
     sys.stderr.flush()
 
 
+def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: dict[int, str], config: Any,
+                    settings: dict[str, Any], limits: Limits, source: Path, ignore: list[str], excluded: set[str],
+                    box: Path, work: Path, name: str, nbgrader_resources: dict[str, Any], jail: Any) -> list[Finding]:
+    """Run the test cells again in a fresh kernel holding only the assignment's files and the answers as
+    data; make its verdict count in ``executed`` (see ``_verdict.py``); return the findings."""
+    from nbgrader.utils import find_all_files
+
+    from funnel_lib.grading._sandbox import Sandbox, SandboxExecute
+
+    checker, where, local = checker_notebook(executed, tests, answers)
+    if not where:
+        return reconcile(executed, checker, where, local)
+    check_jail = None
+    if jail is not None:
+        from funnel_lib.grading._isolation import Jail
+
+        check_jail = Jail(jail.info, box.parent / f"{box.name}.check", slot=os.getpid() + 5_000_000)
+        check_box = check_jail.box
+    else:
+        check_box = work / f"{name}.check-box"
+    check_box.mkdir(parents=True, exist_ok=True)
+    for filename in find_all_files(str(source), ignore + ["*.ipynb"]):
+        relative = os.path.relpath(filename, source)
+        if relative.endswith(".ipynb") or relative in excluded:
+            continue
+        dest = check_box / relative
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(filename, dest)
+    try:
+        if check_jail is not None:
+            check_jail.prepare(limits.memory_bytes, limits.max_processes + 8)
+        kernel_dir = check_jail.kernel if check_jail is not None else work
+        mine = dict(settings, log=str(kernel_dir / f"{name}.check.log"), allow=[str(check_box)], pristine=[],
+                    local_modules=settings.get("local_modules", []),
+                    module_origins={**settings.get("module_origins", {}),
+                                    **{m: str(check_box) for m in settings.get("local_modules", [])}})
+        settings_path = kernel_dir / f"{name}.check.json"
+        settings_path.write_text(json.dumps(mine), encoding="utf-8")
+        execute = SandboxExecute(config=config)
+        test_timeout = int(config.Execute.get("timeout", None) or 30)
+        # restoring answers may import the libraries first (slow on a busy machine); tests keep the course's timeout
+        execute.timeout_func = lambda cell: 120 if cell.get("metadata", {}).get("funnel_grading") == "restore" \
+            else test_timeout
+        execute.sandbox = Sandbox(settings_path, check_box, limits, jail=check_jail,
+                                  connection_file=kernel_dir / f"{name}.check-connection.json")
+        try:
+            checked, _ = execute.preprocess(checker, {"metadata": {"path": str(check_box)},
+                                                      "nbgrader": nbgrader_resources})
+        except Exception as error:  # noqa: BLE001 - the second opinion failed: say so, keep the first
+            import nbformat
+
+            nbformat.write(checker, str(work / f"{name}.checker.ipynb"))  # for FUNNEL_GRADING_KEEP debugging
+            return [Finding("MC-VERDICT", "review", f"the tests could not be run again in a clean kernel "
+                            f"({type(error).__name__}: {str(error)[:200]}); the notebook's own kernel was trusted")]
+        return reconcile(executed, checked, where, local)
+    finally:
+        if check_jail is not None:
+            check_jail.release()
+            shutil.rmtree(check_jail.base, ignore_errors=True)
+        shutil.rmtree(check_box, ignore_errors=True)
+
+
 def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
     """Sanitize and execute one student's notebooks in sandboxed kernels (see the module docstring)."""
     import copy
@@ -903,6 +966,8 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
             execute = SandboxExecute(config=config)
             execute.sandbox = Sandbox(settings_path, box, limits, pid_file=work / "kernel.pid",
                                       connection_file=kernel_dir / f"{name}.connection.json", jail=jail)
+            tests = find_test_cells(nb)
+            execute.answer_names = {index: names for index, names in tests.items() if names is not None}
             try:
                 executed, _ = execute.preprocess(nb, {"metadata": {"path": str(box)}, "nbgrader": resources["nbgrader"]})
             except KernelUnresponsive as error:
@@ -928,6 +993,11 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 break
             timings[f"{name}.execute"] = time.monotonic() - clock
             clock = time.monotonic()
+            if tests:
+                findings += _second_opinion(executed, tests, execute.answers, config, settings, limits, source,
+                                            ignore, excluded, box, work, name, resources["nbgrader"], jail)
+                timings[f"{name}.check"] = time.monotonic() - clock
+                clock = time.monotonic()
             target = work / f"{name}.executed.ipynb"
             nbformat.write(executed, str(target))
             entry["executed"] = str(target)

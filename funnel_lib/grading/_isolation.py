@@ -99,6 +99,9 @@ class Isolation:
         lines = [layer.line() for layer in self.layers]
         if self.problem:
             lines.append(f"bubblewrap cannot be used here: {self.problem}")
+        elif self.jailed:
+            lines.append("checked just now in a test sandbox: uid, a grader file invisible, Python read-only, "
+                         "127.0.0.1 unreachable, the grader's processes hidden")
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -168,6 +171,8 @@ def probe(run_check: bool = True) -> Isolation:
         info.problem = "running as root needs `setpriv` (util-linux) to drop the kernel to its own uid"
     elif run_check:
         info.problem = _try_bwrap(info)
+    else:
+        info.problem = "not checked (probe(run_check=False))"  # never claim what was not tried
     jailed = info.jailed
     rlimits = "per process only (_shim.py rlimits: address space, CPU seconds, file size)"
     if root:
@@ -205,25 +210,68 @@ def _bwrap_version(bwrap: str | None) -> str:
         return "version unknown"
 
 
+_CHECK = """
+import json, os, socket, sys
+found = {"uid": os.getuid(), "marker": os.path.exists(sys.argv[1])}
+try:
+    open(os.path.join(sys.prefix, "funnel-probe.pth"), "w").close()
+    found["env_writable"] = True
+except OSError:
+    found["env_writable"] = False
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2).close()
+    found["network"] = True
+except OSError:
+    found["network"] = False
+found["own_pids"] = not os.path.exists("/proc/%s" % sys.argv[3])
+print(json.dumps(found))
+"""
+
+
 def _try_bwrap(info: Isolation) -> str:
-    """Start ``id -u`` in a jail like a kernel's; return '' on success or what went wrong."""
+    """Start a check in a jail like a kernel's; return '' when every layer held, else what failed.
+
+    The check proves, rather than assumes: a file of the grader is not visible, the Python
+    installation is read-only, 127.0.0.1 of the grader is unreachable, the grader's processes are
+    not visible, and (as root) the uid is not 0.
+    """
+    import socket
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="funnel-probe-") as tmp:
-        jail = Jail(info, Path(tmp), slot=0)
+        marker = Path(tmp) / "instructor-file"
+        marker.write_text("secret", encoding="utf-8")
+        listener = socket.create_server(("127.0.0.1", 0))
+        jail = Jail(info, Path(tmp) / "jail", slot=0)
         jail.prepare()
         try:
-            argv = jail.wrap([sys.executable, "-c", "import os; print(os.getuid())"], cwd=str(jail.box))
-            run = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=jail.environment(dict(os.environ)))
+            argv = jail.wrap([sys.executable, "-c", _CHECK, str(marker), str(listener.getsockname()[1]),
+                              str(os.getpid())], cwd=str(jail.box))
+            run = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                                 env=jail.environment(dict(os.environ)))
         except (OSError, subprocess.SubprocessError) as error:
             return f"bwrap could not start: {error}"
         finally:
+            listener.close()
             jail.release()
         if run.returncode != 0:
-            return f"bwrap failed (exit {run.returncode}): {run.stderr.strip()[:300]}"
-        if info.root and run.stdout.strip() in ("", "0"):
-            return "the kernel would still run as root"
-        return ""
+            return f"bwrap failed (exit {run.returncode}): {run.stderr.strip()[-300:]}"
+        try:
+            found = json.loads(run.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return f"the check inside bwrap printed nothing usable: {run.stdout[-200:]!r}"
+        failures = []
+        if info.root and found.get("uid") == 0:
+            failures.append("the kernel would still run as root")
+        if found.get("marker"):
+            failures.append("the grader's files are visible")
+        if found.get("env_writable"):
+            failures.append("the Python installation is writable")
+        if found.get("network"):
+            failures.append("127.0.0.1 of the grader is reachable")
+        if not found.get("own_pids"):
+            failures.append("the grader's processes are visible")
+        return "; ".join(failures)
 
 
 class CgroupBox:

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,12 @@ class GradeReport:
         rows = [q.row() for q in self.questions]
         widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(4)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:4], widths)) + "  " + headers[4]]
+        indent = sum(widths) + 2 * len(widths)
         for row in rows:
-            message = row[4] if len(row[4]) <= 100 else row[4][:97] + "..."
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + message)
+            # the whole message, wrapped under its column (the advice often comes at the end)
+            wrapped = textwrap.wrap(row[4], width=max(40, 110 - indent), break_long_words=False) or [""]
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + wrapped[0])
+            lines.extend(" " * indent + more for more in wrapped[1:])
         lines.append("")
         lines.append(f"{self.assignment}/{self.notebook_name}: {self.score:g} of {self.max_score:g} autograded points")
         written = [q for q in self.questions if q.kind != "test"]
@@ -144,8 +148,18 @@ def _grade_ids(nb: dict[str, Any]) -> set[str]:
 
 
 def identify_exercise(course: Course, notebook: Path, nb: dict[str, Any]) -> tuple[str, str]:
-    """Which (assignment, notebook) of the course a learner's notebook is: by its folder and name, else by its cells."""
+    """Which (assignment, notebook) of the course a learner's notebook is.
+
+    First by the course-specific id in the notebook's metadata (``funnel_grading.id``, e.g.
+    ``small-yeses/ex03_trust_and_intent/ex03_trust_and_intent``), then by its folder and name, else by
+    its cells' grade ids.
+    """
     assignments = course.assignments()
+    tag = ((nb.get("metadata") or {}).get("funnel_grading") or {}).get("id") if isinstance(nb.get("metadata"), dict) else None
+    if isinstance(tag, str) and tag.count("/") == 2:
+        course_id, assignment, name = tag.split("/")
+        if course_id == course.course_id and assignment in assignments and name in course.source_notebooks(assignment):
+            return assignment, name
     folder = notebook.parent.name
     if folder in assignments and notebook.stem in course.source_notebooks(folder):
         return folder, notebook.stem
@@ -235,8 +249,8 @@ def _messages(autograded: Path) -> dict[str, str]:
             continue
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") == "error":
-                value = ansi.sub("", str(output.get("evalue", ""))).strip().splitlines()
-                messages[grade_id] = f"{output.get('ename')}: {value[0] if value else ''}".strip().rstrip(":")
+                value = " ".join(ansi.sub("", str(output.get("evalue", ""))).split())
+                messages[grade_id] = f"{output.get('ename')}: {value}".strip().rstrip(":")
                 break
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 text = output.get("text", "")
@@ -338,6 +352,13 @@ def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple
 
     config = Config(temp.config)
     config.HTMLExporter.template_name = "feedback"
+    steps = [p if isinstance(p, str) else f"{p.__module__}.{p.__name__}"
+             for p in (config.GenerateFeedback.get("preprocessors", None)
+                       or GenerateFeedback.class_traits()["preprocessors"].default())]
+    hide = "funnel_lib.grading._feedback.HideHiddenTests"
+    if hide not in steps:  # any course: the learner never sees hidden tests
+        steps.insert(1, hide)
+    config.GenerateFeedback.preprocessors = steps
     with temp_attrs(temp.coursedir, assignment_id=assignment, student_id=LEARNER):
         app = GenerateFeedback(coursedir=temp.coursedir, config=config, log=_quiet_logger("feedback"))
         app.force = True

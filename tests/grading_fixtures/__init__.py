@@ -536,6 +536,23 @@ def _memory_children(nb):
     ))
 
 
+def _lying_kernel(nb):
+    """Rewrite the kernel's session.send so that errors are never reported (empty answers "pass")."""
+    return _answer(nb, stage="pass", rate=(
+        "kernel = get_ipython().kernel\n"
+        "real_send = kernel.session.send\n"
+        "def send(stream, msg_or_type, content=None, *args, **kwargs):\n"
+        "    kind = msg_or_type.get('msg_type') if isinstance(msg_or_type, dict) else msg_or_type\n"
+        "    if kind == 'error':\n"
+        "        return None\n"
+        "    if kind == 'execute_reply' and isinstance(content, dict) and content.get('status') == 'error':\n"
+        "        content = {'status': 'ok', 'execution_count': content.get('execution_count'),\n"
+        "                   'user_expressions': {}, 'payload': []}\n"
+        "    return real_send(stream, msg_or_type, content, *args, **kwargs)\n"
+        "kernel.session.send = send"
+    ))
+
+
 def _cells_int(path: Path) -> None:
     path.write_text('{"cells": 5}', encoding="utf-8")
 
@@ -571,7 +588,7 @@ FILE_KINDS: dict[str, Callable[[Path], None]] = {
 }
 
 #: The OS-isolation attacks (earn 3 points only if the attack works; their own answers are wrong).
-OS_ATTACKS = ("startup_persist", "sqlite_attach", "audit_off_write", "socket_out", "runtime_token", "zombies",
+OS_ATTACKS = ("lying_kernel", "startup_persist", "sqlite_attach", "audit_off_write", "socket_out", "runtime_token", "zombies",
               "memory_children")
 
 
@@ -603,6 +620,7 @@ KINDS: dict[str, Callable[[nbformat.NotebookNode], nbformat.NotebookNode]] = {
     "os_exit": _os_exit,
     "sys_modules": _sys_modules,
     "events_hook": _events_hook,
+    "lying_kernel": _lying_kernel,
     "startup_persist": _startup_persist,
     "sqlite_attach": _sqlite_attach,
     "audit_off_write": _audit_off_write,
