@@ -1,7 +1,8 @@
 """Benchmark class autograding: serial ``nbgrader autograde`` against ``funnel autograde --jobs 2``.
 
 Builds a temporary course with one assignment and 60 generated submissions (a mix of right, wrong
-and blank), grades one copy with serial nbgrader and another with the parallel engine, and prints
+and blank), grades one copy with serial nbgrader and another with the parallel engine (kernels in
+bubblewrap when this machine allows it, each student's tests run again in a clean kernel), and prints
 the wall times, their ratio and whether every score and comment in the two gradebooks is the same.
 Target (issue "Grading that holds up"): parallel <= 0.6 x serial on a 2-core machine, identical
 scores. Exits 1 when the gradebooks differ or the ratio misses the target.
@@ -98,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args(argv)
 
+    from funnel_lib.grading._isolation import cached_probe
+
+    isolation = "bubblewrap" if cached_probe().jailed else "OFF"
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
         use_real = not args.toy and (ROOT / "solutions" / REAL).is_dir()
@@ -126,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {f'funnel autograde --jobs {args.jobs}':<40}{parallel_s:>9.1f} s")
         print(f"  {'ratio (target <= 0.6)':<40}{ratio:>9.2f}  {'ok' if ratio <= TARGET else 'MISSED'}")
         print(f"  {'gradebooks identical':<40}{'yes' if same else 'NO':>9}")
+        print(f"  {'kernel isolation (parallel run)':<40}{isolation:>9}")
+        print(f"  {'load average before / after':<40}{load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(f"  {'scores (score: students)':<40}" + ", ".join(f"{k:g}: {v}" for k, v in sorted(scores.items())))
         if not same:
             print("serial students:", sorted(a)[:10], "parallel students:", sorted(b)[:10], file=sys.stderr)

@@ -167,3 +167,21 @@ def test_cli_check_isolation(capsys: pytest.CaptureFixture[str]) -> None:
     assert "network:" in out and "filesystem view:" in out
     assert code == (0 if JAILED else 1)
     assert ("[NOT enforced]" in out) == (not all(layer.enforced for layer in cached_probe().layers))
+
+
+@needs_jail
+def test_lying_kernel_is_caught_by_the_clean_kernel(attacked: dict[str, Any]) -> None:
+    found = attacked["by"]["lying_kernel"]
+    assert (found.status, found.score) == ("needs review", 0.0), found.reason
+    assert "the notebook's kernel reported the test passed, but on the same answers in a clean kernel it fails" \
+        in found.reason
+
+
+@needs_jail
+@pytest.mark.parametrize(("kind", "words"), [
+    ("startup_persist", "refused open: /home/funnel-grader/.ipython/profile_default/startup"),
+    ("zombies", "tried to start more than 32 processes; the limit refused them"),
+])
+def test_os_attack_is_reported(attacked: dict[str, Any], kind: str, words: str) -> None:
+    found = attacked["by"][kind]
+    assert found.status == "needs review" and words in found.reason, found.reason

@@ -5,6 +5,8 @@ a progress bar, kernel isolation and integrity reports.
 
 * :func:`grade_notebook` — a learner grades their own copy of an exercise against the hidden tests
   (``funnel grade NOTEBOOK``);
+* :func:`check_exercise` — the same from inside JupyterLab: ``check_exercise("q1")`` in a cell
+  shows the table inline (save the notebook first);
 * :func:`autograde` — an instructor grades every submission of an assignment in parallel
   (``funnel autograde ASSIGNMENT``), with the same gradebook as serial ``nbgrader autograde``.
 
@@ -23,7 +25,7 @@ _HOMES = {
     "autograde": "_autograde", "Course": "_course", "CourseError": "_course", "find_course_root": "_course",
     "load_course": "_course", "Finding": "_integrity", "scan_code": "_integrity", "Limits": "_sandbox",
     "parse_size": "_sandbox", "GradeReport": "_selfgrade", "QuestionResult": "_selfgrade",
-    "grade_notebook": "_selfgrade",
+    "grade_notebook": "_selfgrade", "check_exercise": "_selfgrade",
 }
 
 
@@ -52,6 +54,7 @@ __all__ = [
     "QuestionResult",
     "StudentResult",
     "autograde",
+    "check_exercise",
     "find_course_root",
     "grade_notebook",
     "load_course",

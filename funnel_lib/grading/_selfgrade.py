@@ -31,7 +31,8 @@ from funnel_lib.grading._course import (
     new_gradebook,
 )
 
-__all__ = ["GradeReport", "QuestionResult", "grade_notebook", "identify_exercise", "locate_course"]
+__all__ = [
+    "GradeReport", "QuestionResult", "check_exercise", "grade_notebook", "identify_exercise", "locate_course"]
 
 LEARNER = "learner"
 
@@ -91,7 +92,11 @@ class GradeReport:
     def passed(self) -> bool:
         """True when grading worked and every autograded question got full points."""
         return self.status in {"graded", "needs review"} and all(
-            q.outcome == "passed" for q in self.questions if q.kind == "test")
+            q.outcome == "passed" for q in self.questions if q.kind == "test")  # visible-only never "passes"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show the table when a notebook cell ends with the report (``check_exercise()``)."""
+        printer.text(self.table())
 
     def table(self) -> str:
         """The per-question table with a summary, as printed by ``funnel grade``."""
@@ -286,7 +291,12 @@ def grade_notebook(
         raise CourseError(f"notebook {str(path)!r} does not exist")
     path = path.resolve()
     nb = _read_notebook(path)
-    found = locate_course(path, course)
+    try:
+        found = locate_course(path, course)
+    except CourseError:
+        if course is not None or not _test_cells(nb):
+            raise
+        return _visible_tests_only(path, nb, cell_timeout, started)
     assignment, name = identify_exercise(found, path, nb)
     root = Path(tempfile.mkdtemp(prefix="funnel-grade-"))
     try:
@@ -382,3 +392,84 @@ def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple
     except OSError:
         return None, False
     return target, replaced
+
+
+def check_exercise(question: str | None = None, notebook: str | os.PathLike[str] | None = None,
+                   course: str | os.PathLike[str] | None = None) -> GradeReport:
+    """Grade the open exercise from inside JupyterLab (save it first); show the table inline.
+
+    ``question`` (e.g. ``"q1"`` or ``"q1_test"``) keeps only that question's rows; ``notebook`` defaults
+    to the notebook this kernel belongs to (JupyterLab tells the kernel through ``JPY_SESSION_NAME``).
+    The result displays as the same table as ``funnel grade`` prints.
+
+    >>> check_exercise(notebook="/nonexistent/ex01.ipynb")
+    Traceback (most recent call last):
+    ...
+    funnel_lib.grading._course.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
+    """
+    if notebook is None:
+        notebook = os.environ.get("JPY_SESSION_NAME") or ""
+        if not notebook.endswith(".ipynb"):
+            raise CourseError("cannot tell which notebook this is; call check_exercise(notebook='path/to/it.ipynb')")
+    report = grade_notebook(notebook, course, feedback=False)
+    if question is not None:
+        wanted = str(question)
+        rows = [q for q in report.questions if q.grade_id == wanted or q.grade_id.startswith(wanted.rstrip("_") + "_")]
+        if not rows:
+            known = ", ".join(q.grade_id for q in report.questions)
+            raise ValueError(f"question must be one of the notebook's graded cells ({known}), got {question!r}")
+        report.questions = rows
+    return report
+
+
+VISIBLE_ONLY = ("visible tests only: the course's solutions/ (with the hidden tests) is not on this machine, "
+                "so only the tests you can see ran; the hidden tests may still fail")
+
+
+def _test_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in nb.get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"
+            and ((c.get("metadata") or {}).get("nbgrader") or {}).get("grade")
+            and not ((c.get("metadata") or {}).get("nbgrader") or {}).get("solution")]
+
+
+def _visible_tests_only(path: Path, nb: dict[str, Any], cell_timeout: int | None, started: float) -> GradeReport:
+    """Run a copy of the learner's notebook as it is (their own code, their own account) and report its
+    visible tests; used when no course with the hidden tests is found."""
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from funnel_lib.grading._verdict import failed
+
+    copy = nbformat.from_dict(nb)
+    for cell in copy.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    with tempfile.TemporaryDirectory(prefix="funnel-visible-") as folder:
+        for sibling in path.parent.iterdir():  # data files next to the notebook
+            if sibling.is_file() and sibling.suffix != ".ipynb" and sibling.stat().st_size < 50 * 1024 ** 2:
+                shutil.copyfile(sibling, Path(folder) / sibling.name)
+        client = NotebookClient(copy, timeout=cell_timeout or 60, allow_errors=True, kernel_name="python3",
+                                resources={"metadata": {"path": folder}})
+        try:
+            client.execute()
+            status = "visible tests only"
+        except Exception as error:  # noqa: BLE001 - a kernel that died: report what ran
+            status = "error"
+            reason = f"the notebook could not run: {error}"
+    questions = []
+    for cell in _test_cells(copy):
+        meta = cell.metadata["nbgrader"]
+        points = float(meta.get("points") or 0)
+        bad = failed(cell.get("outputs", [])) or cell.get("execution_count") is None
+        message = ""
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = f"{output.get('ename')}: {' '.join(str(output.get('evalue', '')).split())}".rstrip(": ")
+        questions.append(QuestionResult(meta.get("grade_id", "?"), "test", 0.0 if bad else points, points,
+                                        "failed" if bad else "passed (visible)", message))
+    if status != "error":
+        reason = VISIBLE_ONLY
+    return GradeReport(path, path.parent.name, path.stem, status, reason, questions, None, False,
+                       time.monotonic() - started)

@@ -13,7 +13,7 @@ the one that counts:
   reported "needs review" with the reason (a kernel that misreports, or an answer that depends on
   something outside the data carried);
 * a test that reads something that cannot be carried as data (a function the notebook defines)
-  is judged in the notebook's own kernel, and the report notes it.
+  is judged in the notebook's own kernel, and the JSON report (``info``) says so.
 
 >>> failed([{"output_type": "error", "ename": "AssertionError"}]), failed([{"output_type": "stream", "name": "stdout"}])
 (True, False)
@@ -119,7 +119,7 @@ def checker_notebook(nb: Any, tests: dict[int, list[str] | None], answers: dict[
 
 def reconcile(executed: Any, checked: Any, where: dict[int, int], local: dict[int, str]) -> list[Finding]:
     """Make the clean kernel's verdict count in ``executed`` (changed in place); return the findings."""
-    findings = [Finding("MC-VERDICT", "note", why) for why in local.values()]
+    findings = [Finding("MC-VERDICT", "info", why) for why in local.values()]
     for index, other in where.items():
         mine, clean = executed.cells[index], checked.cells[other]
         restore_outputs = checked.cells[other - 1].get("outputs", [])
