@@ -189,7 +189,7 @@ def test_worker_in_process(template: Path, tmp_path: Path, kind: str, status: st
     run_dir = tmp_path / "run"
     plan = _Plan.build(course, gf.ASSIGNMENT, run_dir, limits, timeout, None, [])
     task = plan.task("amara")
-    Path(task["work"]).mkdir(parents=True)
+    Path(task.work).mkdir(parents=True)
     outcome = _grade_in_sandbox(task)
     assert outcome["status"] == status, outcome
     assert reason in outcome["reason"]

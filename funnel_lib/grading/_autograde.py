@@ -48,7 +48,7 @@ import time
 import traceback
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Sequence, TextIO
 
@@ -71,6 +71,7 @@ from funnel_lib.grading._integrity import (
     scan_notebook,
 )
 from funnel_lib.grading._progress import Progress
+from funnel_lib.grading._records import KernelSettings, Task, WorkerOutcome
 from funnel_lib.grading._verdict import checker_notebook, reconcile, find_test_cells
 from funnel_lib.grading._sandbox import GUARD_PATH, Limits
 
@@ -352,20 +353,20 @@ class _Plan:
         return cls(course, assignment, run_dir, seed_url, notebooks, source_cells, local_modules, limits,
                    cell_timeout, student_timeout, read_deny, write_deny)
 
-    def task(self, student: str) -> dict[str, Any]:
+    def task(self, student: str) -> Task:
         """The worker's instructions for one student (plain data, so that it also works with spawn)."""
         work = self.run_dir / "work" / student
-        return {
-            "course_root": str(self.course.root), "assignment": self.assignment, "student": student,
-            "seed_url": self.seed_url, "notebooks": self.notebooks, "work": str(work),
-            "box": str(self.run_dir / "box" / student), "result": str(work / "result.json"),
-            "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
-                       "file_bytes": self.limits.file_bytes, "max_processes": self.limits.max_processes,
-                       "block_processes": self.limits.block_processes},
-            "cell_timeout": self.cell_timeout, "local_modules": self.local_modules,
-            "read_deny": self.read_deny, "write_deny": self.write_deny,
-            "source_cells": self.source_cells, "isolation": self.isolation,
-        }
+        return Task(
+            course_root=str(self.course.root), assignment=self.assignment, student=student,
+            seed_url=self.seed_url, notebooks=self.notebooks, work=str(work),
+            box=str(self.run_dir / "box" / student), result=str(work / "result.json"),
+            limits={"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
+                    "file_bytes": self.limits.file_bytes, "max_processes": self.limits.max_processes,
+                    "block_processes": self.limits.block_processes},
+            cell_timeout=self.cell_timeout, local_modules=self.local_modules,
+            read_deny=self.read_deny, write_deny=self.write_deny,
+            source_cells=self.source_cells, isolation=self.isolation,
+        )
 
 
 def _sanitizer(course: Course, config: Any) -> Any:
@@ -426,7 +427,7 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
             while pending and len(running) < jobs:
                 student = pending.popleft()
                 task = plan.task(student)
-                Path(task["work"]).mkdir(parents=True, exist_ok=True)
+                Path(task.work).mkdir(parents=True, exist_ok=True)
                 process = context.Process(target=_worker_main, args=(task,), name=f"funnel-grade-{student}", daemon=False)
                 process.start()
                 running[process.sentinel] = (student, process, time.monotonic())
@@ -446,7 +447,7 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
             while pending and len(running) < jobs and finished:
                 student = pending.popleft()
                 task = plan.task(student)
-                Path(task["work"]).mkdir(parents=True, exist_ok=True)
+                Path(task.work).mkdir(parents=True, exist_ok=True)
                 process = context.Process(target=_worker_main, args=(task,), name=f"funnel-grade-{student}", daemon=False)
                 process.start()
                 running[process.sentinel] = (student, process, time.monotonic())
@@ -486,8 +487,8 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
         worker = {"status": "timed out", "reason": killed, "notebooks": {}, "findings": []}
     else:
         try:
-            worker = json.loads(Path(task["result"]).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            worker = asdict(WorkerOutcome.from_json(Path(task.result).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
             worker = {"status": "error", "notebooks": {}, "findings": [],
                       "reason": f"the grading worker ended without a result (exit code {process.exitcode})"}
     registry: dict[str, tuple[str, str]] = {}
@@ -748,10 +749,10 @@ def _course_for(root: str) -> Course:
     return _COURSES[root]
 
 
-def _worker_main(task: dict[str, Any]) -> None:  # pragma: no cover - runs in the forked worker (tested end to end)
+def _worker_main(task: Task) -> None:  # pragma: no cover - runs in the forked worker (tested end to end)
     """Entry point of a worker process: grade one student, write the result file."""
     started = time.monotonic()
-    work = Path(task["work"])
+    work = Path(task.work)
     work.mkdir(parents=True, exist_ok=True)
     if hasattr(os, "setpgid"):
         try:
@@ -771,20 +772,19 @@ def _worker_main(task: dict[str, Any]) -> None:  # pragma: no cover - runs in th
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
     try:
-        result = _grade_in_sandbox(task)
+        outcome = WorkerOutcome(**_grade_in_sandbox(task))
     except BaseException as error:  # noqa: BLE001 - report anything as a result
-        result = {"status": "error", "reason": f"the grader failed: {error!r}", "notebooks": {}, "findings": [],
-                  "traceback": traceback.format_exc()}
-    result["seconds"] = time.monotonic() - started
-    tmp = Path(task["result"] + ".tmp")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
-    os.replace(tmp, task["result"])
+        outcome = WorkerOutcome("error", f"the grader failed: {error!r}", traceback=traceback.format_exc())
+    outcome.seconds = time.monotonic() - started
+    tmp = Path(task.result + ".tmp")
+    tmp.write_text(outcome.to_json(), encoding="utf-8")
+    os.replace(tmp, task.result)
     sys.stdout.flush()
     sys.stderr.flush()
 
 
 def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: dict[int, str], config: Any,
-                    settings: dict[str, Any], limits: Limits, source: Path, ignore: list[str], excluded: set[str],
+                    settings: KernelSettings, limits: Limits, source: Path, ignore: list[str], excluded: set[str],
                     box: Path, work: Path, name: str, nbgrader_resources: dict[str, Any], jail: Any) -> list[Finding]:
     """Run the test cells again in a fresh kernel holding only the assignment's files and the answers as
     data; make its verdict count in ``executed`` (see ``_verdict.py``); return the findings."""
@@ -815,12 +815,10 @@ def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: 
         if check_jail is not None:
             check_jail.prepare(limits.memory_bytes, limits.max_processes + 8)
         kernel_dir = check_jail.kernel if check_jail is not None else work
-        mine = dict(settings, log=str(kernel_dir / f"{name}.check.log"), allow=[str(check_box)], pristine=[],
-                    local_modules=settings.get("local_modules", []),
-                    module_origins={**settings.get("module_origins", {}),
-                                    **{m: str(check_box) for m in settings.get("local_modules", [])}})
+        mine = replace(settings, log=str(kernel_dir / f"{name}.check.log"), allow=[str(check_box)], pristine=[],
+                       module_origins={**settings.module_origins, **{m: str(check_box) for m in settings.local_modules}})
         settings_path = kernel_dir / f"{name}.check.json"
-        settings_path.write_text(json.dumps(mine), encoding="utf-8")
+        settings_path.write_text(mine.to_json(), encoding="utf-8")
         execute = SandboxExecute(config=config)
         test_timeout = int(config.Execute.get("timeout", None) or 30)
         # restoring answers may import the libraries first (slow on a busy machine); tests keep the course's timeout
@@ -845,7 +843,7 @@ def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: 
         shutil.rmtree(check_box, ignore_errors=True)
 
 
-def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
+def _grade_in_sandbox(task: Task) -> dict[str, Any]:
     """Sanitize and execute one student's notebooks in sandboxed kernels (see the module docstring)."""
     import copy
 
@@ -864,15 +862,15 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
         wait_exit,
     )
 
-    course = _course_for(task["course_root"])
-    assignment, student = task["assignment"], task["student"]
-    limits = Limits(**task["limits"])
-    work, box = Path(task["work"]), Path(task["box"])
+    course = _course_for(task.course_root)
+    assignment, student = task.assignment, task.student
+    limits = Limits(**task.limits)
+    work, box = Path(task.work), Path(task.box)
     jail = None
-    if task.get("isolation"):
+    if task.isolation:
         from funnel_lib.grading._isolation import Isolation, Jail
 
-        info = Isolation.from_json(task["isolation"])
+        info = Isolation.from_json(task.isolation)
         if info.jailed:
             jail = Jail(info, box.parent / f"{box.name}.jail", slot=os.getpid())
             box = jail.box
@@ -880,8 +878,8 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
     submitted = course.submission_dir(student, assignment)
     source = course.source_dir / assignment
     config = copy.deepcopy(course.config)
-    if task.get("cell_timeout"):
-        config.Execute.timeout = int(task["cell_timeout"])
+    if task.cell_timeout:
+        config.Execute.timeout = int(task.cell_timeout)
     config.Exporter.default_preprocessors = []
     ignore = list(course.coursedir.ignore)
 
@@ -910,7 +908,7 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
     outcome: dict[str, Any] = {"status": "ok", "reason": "", "notebooks": {}, "findings": []}
     findings: list[Finding] = []
     try:
-        for name in task["notebooks"]:
+        for name in task.notebooks:
             path = submitted / f"{name}.ipynb"
             entry: dict[str, Any] = {"executed": None, "error": None}
             outcome["notebooks"][name] = entry
@@ -929,7 +927,7 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 continue
             exporter = _sanitizer(course, config)
             resources = {"nbgrader": {"student": student, "assignment": assignment, "notebook": name,
-                                      "db_url": task["seed_url"]},
+                                      "db_url": task.seed_url},
                          "unique_key": name, "output_files_dir": f"{name}_files"}
             text, _ = exporter.from_filename(str(path), resources=resources)
             nb = nbformat.reads(text, as_version=4)
@@ -951,18 +949,18 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                     roles[source_key(cell.source)] = {"role": role, "grade_id": meta.get("grade_id")}
             kernel_dir = jail.kernel if jail is not None else work
             kernel_log = kernel_dir / f"{name}.kernel.log"
-            settings = {
-                "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
-                           "file_bytes": limits.file_bytes, "nproc": 512},
-                "log": str(kernel_log), "guard": str(GUARD_PATH), "roles": roles,
-                "read_deny": task["read_deny"], "write_deny": task["write_deny"], "allow": [str(box)],
-                "pristine": pristine, "block_processes": limits.block_processes,
-                "protected_prefixes": ["funnel_lib"], "local_modules": task["local_modules"],
-                "module_origins": {"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
-                                   **{m: str(box) for m in task["local_modules"]}},
-            }
+            settings = KernelSettings(
+                limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                        "file_bytes": limits.file_bytes, "nproc": 512},
+                log=str(kernel_log), guard=str(GUARD_PATH), roles=roles,
+                read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(box)],
+                pristine=pristine, block_processes=limits.block_processes,
+                protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
+                module_origins={"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
+                                **{m: str(box) for m in task.local_modules}},
+            )
             settings_path = kernel_dir / f"{name}.kernel.json"
-            settings_path.write_text(json.dumps(settings), encoding="utf-8")
+            settings_path.write_text(settings.to_json(), encoding="utf-8")
             execute = SandboxExecute(config=config)
             execute.sandbox = Sandbox(settings_path, box, limits, pid_file=work / "kernel.pid",
                                       connection_file=kernel_dir / f"{name}.connection.json", jail=jail)

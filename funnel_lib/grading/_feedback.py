@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbconvert.preprocessors import Preprocessor
 
 __all__ = ["HIDDEN_NOTE", "HideHiddenTests", "hide_hidden_tests"]
 
@@ -47,7 +47,7 @@ def hide_hidden_tests(cell: Any, begin: str = "### BEGIN HIDDEN TESTS", end: str
     return cell
 
 
-class HideHiddenTests(NbGraderPreprocessor):
+class HideHiddenTests(Preprocessor):
     """A feedback preprocessor: hidden tests and their tracebacks never reach the feedback HTML."""
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:

@@ -442,7 +442,7 @@ def _visible_tests_only(path: Path, nb: dict[str, Any], cell_timeout: int | None
 
     from funnel_lib.grading._verdict import failed
 
-    copy = nbformat.from_dict(nb)
+    copy = nbformat.reads(json.dumps(nb), as_version=4)  # sources as text, not lists of lines
     for cell in copy.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
