@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 __all__ = ["HIDDEN_NOTE", "HideHiddenTests", "hide_hidden_tests"]
 
@@ -49,6 +50,8 @@ def hide_hidden_tests(cell: Any, begin: str = "### BEGIN HIDDEN TESTS", end: str
 
 class HideHiddenTests(Preprocessor):
     """A feedback preprocessor: hidden tests and their tracebacks never reach the feedback HTML."""
+
+    enabled = Bool(True, help="hide the hidden tests (on unless a course turns it off)").tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         """Hide the hidden region of one cell."""
