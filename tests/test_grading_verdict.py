@@ -93,3 +93,18 @@ def test_tests_that_need_notebook_functions_are_noted() -> None:
     _, where, local = checker_notebook(nb, find_test_cells(nb), {1: dumps(cell, ["first_stage"])})
     assert where == {} and "judged in the notebook's own kernel" in local[1]
     assert names_read("%time x = 1\nassert y") == {"y"}
+
+
+def test_records_round_trip_and_refuse_strangers() -> None:
+    from funnel_lib.grading._records import KernelSettings, LogRecord, Task, WorkerOutcome
+
+    settings = KernelSettings({"memory_bytes": 1}, "/k/log", "/k/guard.py", roles={"abc": {"role": "test"}})
+    assert KernelSettings.from_json(settings.to_json()) == settings
+    record = LogRecord("blocked", "open", "/course/gradebook.db")
+    assert LogRecord.from_json(record.to_json()) == record
+    outcome = WorkerOutcome("kernel died", "the kernel was killed", {"toy": {"executed": None}}, seconds=1.5)
+    assert WorkerOutcome.from_json(outcome.to_json()) == outcome
+    with pytest.raises(ValueError, match=r"WorkerOutcome has no field\(s\) \['sneaky'\]"):
+        WorkerOutcome.from_json('{"status": "ok", "sneaky": 1}')
+    with pytest.raises(ValueError, match="Task JSON must be an object, got list"):
+        Task.from_json("[1]")
