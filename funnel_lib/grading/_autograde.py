@@ -452,6 +452,10 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
                 process.start()
                 running[process.sentinel] = (student, process, time.monotonic())
             for student, process, begun, killed in finished:
+                if plan.isolation and process.pid is not None:  # cgroups of a killed worker's kernels
+                    from funnel_lib.grading._isolation import Isolation, remove_worker_cgroups
+
+                    remove_worker_cgroups(Isolation.from_json(plan.isolation).cgroup, process.pid)
                 try:
                     result = _finish(plan, student, process, killed)
                 except Exception as error:  # noqa: BLE001 - one submission never stops the class run
@@ -466,6 +470,10 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
     finally:
         for student, process, begun in running.values():
             _kill_worker(process)
+            if plan.isolation and process.pid is not None:
+                from funnel_lib.grading._isolation import Isolation, remove_worker_cgroups
+
+                remove_worker_cgroups(Isolation.from_json(plan.isolation).cgroup, process.pid)
 
 
 def _kill_worker(process: Any) -> None:

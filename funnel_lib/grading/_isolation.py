@@ -53,6 +53,7 @@ __all__ = [
     "Layer",
     "cached_probe",
     "probe",
+    "remove_worker_cgroups",
 ]
 
 #: First uid handed to grading kernels when the grader is root (uids in no passwd entry, no group).
@@ -530,3 +531,25 @@ def cached_probe() -> Isolation:
     if not _PROBED:
         _PROBED.append(probe())
     return _PROBED[0]
+
+
+def remove_worker_cgroups(spec: str | None, worker_pid: int) -> int:
+    """Kill and remove every kernel cgroup a (finished or killed) worker left behind; return how many.
+
+    >>> remove_worker_cgroups(None, 1)
+    0
+    """
+    if not spec:
+        return 0
+    removed = 0
+    for parent in spec.split(":", 1)[1].split(","):
+        try:
+            names = [p.name for p in Path(parent).iterdir() if p.is_dir() and p.name.startswith(f"k{worker_pid}-")]
+        except OSError:
+            continue
+        for name in names:
+            box = CgroupBox(f"v2:{parent}" if spec.startswith("v2") else f"v1:{parent}", name)
+            box.dirs = [Path(parent) / name]
+            box.remove()
+            removed += 1
+    return removed
