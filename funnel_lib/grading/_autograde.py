@@ -4,9 +4,12 @@ How it works, per student:
 
 1. **Worker** (a child process, ``--jobs`` of them at a time): sanitizes the submission with the
    course's own nbgrader preprocessors against a private, read-only copy of the assignment's
-   definition (a "seed" SQLite gradebook), then executes it with ``SandboxExecute``: a kernel with
-   resource limits, a scratch folder holding only the student's files, the audit hook and the
-   guard (see ``_shim.py`` and ``_guard.py``). It writes the executed notebook and a result file.
+   definition (a "seed" SQLite gradebook), then executes it with ``SandboxExecute``: a kernel in
+   bubblewrap (own uid, filesystem view, network and PID namespaces, cgroup; ``_isolation.py``)
+   with resource limits, a scratch folder holding only the student's files, the audit hook and the
+   guard (see ``_shim.py`` and ``_guard.py``). Then the test cells run again in a fresh kernel
+   holding only the answers, as data (``_answers.py``, ``_verdict.py``): its verdict counts. It
+   writes the executed notebook and a result file (``_records.WorkerOutcome``).
    Nothing is written to the course.
 2. **Merge** (the parent process only — a single writer, so no "database is locked"): runs
    nbgrader's own ``Autograde`` converter for that student against the real gradebook, with the
