@@ -75,7 +75,8 @@ from funnel_lib.grading._integrity import (
 )
 from funnel_lib.grading._progress import Progress
 from funnel_lib.grading._records import KernelSettings, Task, WorkerOutcome
-from funnel_lib.grading._verdict import checker_notebook, reconcile, find_test_cells
+from funnel_lib.grading._checker import RESET_SOURCE, WarmChecker, reap_zombies
+from funnel_lib.grading._verdict import checker_notebook, failed, find_test_cells, reconcile
 from funnel_lib.grading._sandbox import GUARD_PATH, Limits
 
 __all__ = [
@@ -419,46 +420,104 @@ def _definition(db_url: str, course_id: str, assignment: str) -> tuple[list[str]
     return notebooks, cells
 
 
+@dataclass
+class _Slot:
+    """One long-lived worker process (it grades students one after another) and what it is doing."""
+
+    process: Any
+    conn: Any
+    student: str | None = None
+    begun: float = 0.0
+
+
+def _start_slot(context: Any) -> _Slot:
+    parent_end, child_end = context.Pipe()
+    process = context.Process(target=_slot_main, args=(child_end,), name="funnel-grade-slot", daemon=False)
+    process.start()
+    child_end.close()
+    return _Slot(process, parent_end)
+
+
+def _end_slot(plan: _Plan, slot: _Slot, kill: bool) -> None:
+    """Stop a slot's process (kill it, with its kernels, when ``kill``) and remove its cgroups."""
+    if kill:
+        _kill_worker(slot.process)
+    else:
+        try:
+            slot.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        slot.process.join(timeout=20)
+        if slot.process.is_alive():
+            _kill_worker(slot.process)
+    slot.conn.close()
+    if plan.isolation and slot.process.pid is not None:  # cgroups of a killed worker's kernels
+        from funnel_lib.grading._isolation import Isolation, remove_worker_cgroups
+
+        remove_worker_cgroups(Isolation.from_json(plan.isolation).cgroup, slot.process.pid)
+
+
 def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[StudentResult]:
-    """Run workers (at most ``jobs`` at once) and merge each finished student; yield results in finishing order."""
+    """Run ``jobs`` worker slots and merge each finished student; yield results in finishing order.
+
+    A slot grades one student at a time and then the next (its clean kernel stays warm); a slot whose
+    student takes too long, or whose process dies, is replaced by a fresh one.
+    """
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     pending = deque(todo)
-    running: dict[Any, tuple[str, Any, float]] = {}
+    slots: list[_Slot] = []
     _INTERRUPTED[0] = False
-    try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                student = pending.popleft()
-                task = plan.task(student)
-                Path(task.work).mkdir(parents=True, exist_ok=True)
-                process = context.Process(target=_worker_main, args=(task,), name=f"funnel-grade-{student}", daemon=False)
-                process.start()
-                running[process.sentinel] = (student, process, time.monotonic())
-            ready = multiprocessing.connection.wait(list(running), timeout=0.5)
-            finished: list[tuple[str, Any, float, str | None]] = []
-            for sentinel in ready:
-                student, process, begun = running.pop(sentinel)
-                process.join()
-                finished.append((student, process, begun, None))
-            now = time.monotonic()
-            for sentinel, (student, process, begun) in list(running.items()):
-                if now - begun > plan.student_timeout:
-                    _kill_worker(process)
-                    running.pop(sentinel)
-                    finished.append((student, process, begun, f"grading took longer than {plan.student_timeout:g} s and was stopped"))
-            # start the next workers before merging, so that they run while the parent merges
-            while pending and len(running) < jobs and finished:
-                student = pending.popleft()
-                task = plan.task(student)
-                Path(task.work).mkdir(parents=True, exist_ok=True)
-                process = context.Process(target=_worker_main, args=(task,), name=f"funnel-grade-{student}", daemon=False)
-                process.start()
-                running[process.sentinel] = (student, process, time.monotonic())
-            for student, process, begun, killed in finished:
-                if plan.isolation and process.pid is not None:  # cgroups of a killed worker's kernels
-                    from funnel_lib.grading._isolation import Isolation, remove_worker_cgroups
 
-                    remove_worker_cgroups(Isolation.from_json(plan.isolation).cgroup, process.pid)
+    def hand_out() -> None:
+        while pending and len(slots) < min(jobs, len(todo)):
+            slots.append(_start_slot(context))
+        for slot in slots:
+            if pending and slot.student is None:
+                student = pending.popleft()
+                task = plan.task(student)
+                Path(task.work).mkdir(parents=True, exist_ok=True)
+                slot.student, slot.begun = student, time.monotonic()
+                try:
+                    slot.conn.send(task.to_json())
+                except (OSError, ValueError):  # the slot died while idle: its sentinel tells below
+                    pass
+
+    try:
+        while pending or any(slot.student for slot in slots):
+            hand_out()
+            busy = [slot for slot in slots if slot.student is not None]
+            waits = [slot.conn for slot in busy] + [slot.process.sentinel for slot in slots]
+            ready = set(multiprocessing.connection.wait(waits, timeout=0.5))
+            finished: list[tuple[str, Any, float, str | None]] = []
+            now = time.monotonic()
+            for slot in list(slots):
+                student = slot.student
+                dead = slot.process.sentinel in ready
+                done = False
+                if student is not None and slot.conn in ready:
+                    try:
+                        done = slot.conn.recv() == "done"
+                    except (EOFError, OSError):
+                        dead = True
+                if student is not None and (done or dead):
+                    finished.append((student, slot.process, slot.begun, None))
+                    slot.student = None
+                elif student is not None and now - slot.begun > plan.student_timeout:
+                    finished.append((student, slot.process, slot.begun,
+                                     f"grading took longer than {plan.student_timeout:g} s and was stopped"))
+                    slot.student = None
+                    dead = True
+                    _end_slot(plan, slot, kill=True)
+                    slots.remove(slot)
+                    continue
+                if dead:
+                    if slot.process.is_alive():
+                        slot.process.join(timeout=5)
+                    _end_slot(plan, slot, kill=True)
+                    slots.remove(slot)
+            # hand out the next students before merging, so that the slots work while the parent merges
+            hand_out()
+            for student, process, begun, killed in finished:
                 try:
                     result = _finish(plan, student, process, killed)
                 except Exception as error:  # noqa: BLE001 - one submission never stops the class run
@@ -471,12 +530,35 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
                 if _INTERRUPTED[0]:  # Ctrl-C arrived during a merge: stop now that it is recorded
                     raise KeyboardInterrupt
     finally:
-        for student, process, begun in running.values():
-            _kill_worker(process)
-            if plan.isolation and process.pid is not None:
-                from funnel_lib.grading._isolation import Isolation, remove_worker_cgroups
+        for slot in slots:
+            _end_slot(plan, slot, kill=slot.student is not None)
 
-                remove_worker_cgroups(Isolation.from_json(plan.isolation).cgroup, process.pid)
+
+def _slot_main(conn: Any) -> None:  # pragma: no cover - runs in the forked worker (tested end to end)
+    """Entry point of a worker slot: grade the students the parent sends, one at a time, until told to stop."""
+    from funnel_lib.grading._sandbox import become_subreaper
+
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)  # Ctrl-C in the terminal goes to the parent, which stops the workers
+        except OSError:
+            pass
+    become_subreaper()
+    _KEEP_WARM[0] = True
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            if message is None:
+                break
+            _worker_main(Task.from_json(message))
+            reap_zombies(_CHECKER.pids())
+            conn.send("done")
+    finally:
+        _CHECKER.close()
+        conn.close()
 
 
 def _kill_worker(process: Any) -> None:
@@ -794,64 +876,153 @@ def _worker_main(task: Task) -> None:  # pragma: no cover - runs in the forked w
     sys.stderr.flush()
 
 
-def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: dict[int, str], config: Any,
-                    settings: KernelSettings, limits: Limits, source: Path, ignore: list[str], excluded: set[str],
-                    box: Path, work: Path, name: str, nbgrader_resources: dict[str, Any], jail: Any) -> list[Finding]:
-    """Run the test cells again in a fresh kernel holding only the assignment's files and the answers as
-    data; make its verdict count in ``executed`` (see ``_verdict.py``); return the findings."""
-    from nbgrader.utils import find_all_files
+#: The clean kernel of this worker slot, reused between students (see ``_checker.py``).
+_CHECKER = WarmChecker()
+#: True in a worker slot that grades several students (the clean kernel then stays warm).
+_KEEP_WARM: list[bool] = [False]
+
+
+def _checker_roles(source_cells: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The guard's cell roles from the assignment's definition (the same for every student)."""
+    from funnel_lib.grading._guard import source_key
+
+    roles: dict[str, dict[str, Any]] = {}
+    for cell in source_cells:
+        if cell.get("cell_type") == "code" and cell.get("locked"):
+            role = "test" if cell.get("grade") and not cell.get("solution") else "readonly"
+            roles[source_key(cell.get("source", ""))] = {"role": role, "grade_id": cell.get("name")}
+    return roles
+
+
+def _start_checker(task: Task, config: Any, limits: Limits, source: Path, ignore: list[str], excluded: set[str],
+                   work: Path, jail_info: Any) -> None:
+    """Launch this slot's clean kernel unless a warm one is ready (it boots while the student's kernel runs)."""
+    from jupyter_core.utils import run_sync
+    from nbformat.v4 import new_notebook
 
     from funnel_lib.grading._sandbox import Sandbox, SandboxExecute
 
-    checker, where, local = checker_notebook(executed, tests, answers)
-    if not where:
-        return reconcile(executed, checker, where, local)
+    state = _CHECKER
+    if state.km is not None and state.key == task.seed_url and state.ready:
+        return
+    state.close()
+    slot = os.getpid()
     check_jail = None
-    if jail is not None:
+    if jail_info is not None:
         from funnel_lib.grading._isolation import Jail
 
-        check_jail = Jail(jail.info, box.parent / f"{box.name}.check", slot=os.getpid() + 5_000_000)
+        check_jail = Jail(jail_info, Path(task.box).parent / f"slot{slot}.check", slot=slot + 5_000_000)
         check_box = check_jail.box
+        check_jail.prepare(limits.memory_bytes, limits.max_processes + 8)
+        kernel_dir = check_jail.kernel
     else:
-        check_box = work / f"{name}.check-box"
+        check_box = work.parent / f"slot{slot}.check-box"
+        kernel_dir = work.parent / f"slot{slot}.check-kernel"
+        kernel_dir.mkdir(parents=True, exist_ok=True)
     check_box.mkdir(parents=True, exist_ok=True)
+    _copy_assignment_files(source, check_box, ignore, excluded)
+    if check_jail is not None:
+        check_jail.own(check_box)
+    roles: dict[str, dict[str, Any]] = {}
+    for cells in task.source_cells.values():
+        roles.update(_checker_roles(cells))
+    settings = KernelSettings(
+        limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                "file_bytes": limits.file_bytes, "nproc": 512},
+        log=str(kernel_dir / "check.log"), guard=str(GUARD_PATH), roles=roles,
+        read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(check_box)], pristine=[],
+        block_processes=limits.block_processes, protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
+        module_origins={"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
+                        **{m: str(check_box) for m in task.local_modules}},
+    )
+    settings_path = kernel_dir / "check.json"
+    settings_path.write_text(settings.to_json(), encoding="utf-8")
+    execute = SandboxExecute(config=config)
+    execute.nb = new_notebook()
+    execute.sandbox = Sandbox(settings_path, check_box, limits, jail=check_jail,
+                              connection_file=kernel_dir / "check-connection.json")
+    km = execute.create_kernel_manager()
+    state.adopt(task.seed_url, km, execute.sandbox, check_jail, check_box)
+    extra = list(execute.extra_arguments)
+    if getattr(km, "ipykernel", False) and not any(a.startswith("--HistoryManager.hist_file") for a in extra):
+        extra.append("--HistoryManager.hist_file=:memory:")
+    try:
+        run_sync(km.start_kernel)(extra_arguments=extra, cwd=str(check_box))
+    except Exception:  # noqa: BLE001 - the second opinion then reports that it could not run
+        state.close()
+
+
+def _copy_assignment_files(source: Path, dest_dir: Path, ignore: list[str], excluded: set[str]) -> None:
+    """Copy the assignment's files (not its notebooks, not those excluded from overwriting) into ``dest_dir``."""
+    from nbgrader.utils import find_all_files
+
     for filename in find_all_files(str(source), ignore + ["*.ipynb"]):
         relative = os.path.relpath(filename, source)
         if relative.endswith(".ipynb") or relative in excluded:
             continue
-        dest = check_box / relative
+        dest = dest_dir / relative
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists() or dest.is_symlink():
+            dest.unlink()
         shutil.copyfile(filename, dest)
+
+
+#: The clean kernel of this worker slot, reused between students (see ``_checker.py``).
+_CHECKER = WarmChecker()
+#: True in a worker slot that grades several students (the clean kernel then stays warm).
+_KEEP_WARM: list[bool] = [False]
+
+
+def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: dict[int, str], config: Any,
+                    source: Path, ignore: list[str], excluded: set[str], work: Path, name: str,
+                    nbgrader_resources: dict[str, Any]) -> list[Finding]:
+    """Run the test cells again in this slot's clean kernel (started by ``_start_checker``), holding only the
+    assignment's files and the answers as data; make its verdict count in ``executed`` (see ``_verdict.py``);
+    return the findings. A kernel that served a student before has its namespace reset first.
+    """
+    from funnel_lib.grading._sandbox import SandboxExecute
+
+    state = _CHECKER
+    checker, where, local = checker_notebook(executed, tests, answers, reset=RESET_SOURCE if state.uses else "")
+    if not where:
+        return reconcile(executed, checker, where, local)
+    if state.km is None or state.box is None:
+        return [Finding("MC-VERDICT", "review", "the tests could not be run again in a clean kernel (it did not "
+                        "start); the notebook's own kernel was trusted")]
+    if state.uses:
+        _copy_assignment_files(source, state.box, ignore, excluded)
+        if state.jail is not None:
+            state.jail.own(state.box)
+    keep = False
+    execute = SandboxExecute(config=config)
+    test_timeout = int(config.Execute.get("timeout", None) or 30)
+    # restoring answers may import the libraries first (slow on a busy machine); tests keep the course's timeout
+    execute.timeout_func = lambda cell: 120 if cell.get("metadata", {}).get("funnel_grading") in ("restore", "reset") \
+        else test_timeout
     try:
-        if check_jail is not None:
-            check_jail.prepare(limits.memory_bytes, limits.max_processes + 8)
-        kernel_dir = check_jail.kernel if check_jail is not None else work
-        mine = replace(settings, log=str(kernel_dir / f"{name}.check.log"), allow=[str(check_box)], pristine=[],
-                       module_origins={**settings.module_origins, **{m: str(check_box) for m in settings.local_modules}})
-        settings_path = kernel_dir / f"{name}.check.json"
-        settings_path.write_text(mine.to_json(), encoding="utf-8")
-        execute = SandboxExecute(config=config)
-        test_timeout = int(config.Execute.get("timeout", None) or 30)
-        # restoring answers may import the libraries first (slow on a busy machine); tests keep the course's timeout
-        execute.timeout_func = lambda cell: 120 if cell.get("metadata", {}).get("funnel_grading") == "restore" \
-            else test_timeout
-        execute.sandbox = Sandbox(settings_path, check_box, limits, jail=check_jail,
-                                  connection_file=kernel_dir / f"{name}.check-connection.json")
         try:
-            checked, _ = execute.preprocess(checker, {"metadata": {"path": str(check_box)},
-                                                      "nbgrader": nbgrader_resources})
+            checked, _ = execute.preprocess(checker, {"metadata": {"path": str(state.box)},
+                                                      "nbgrader": nbgrader_resources}, km=state.km)
         except Exception as error:  # noqa: BLE001 - the second opinion failed: say so, keep the first
             import nbformat
 
             nbformat.write(checker, str(work / f"{name}.checker.ipynb"))  # for FUNNEL_GRADING_KEEP debugging
             return [Finding("MC-VERDICT", "review", f"the tests could not be run again in a clean kernel "
                             f"({type(error).__name__}: {str(error)[:200]}); the notebook's own kernel was trusted")]
+        finally:
+            if execute.kc is not None:
+                try:
+                    execute.kc.stop_channels()
+                except Exception:  # noqa: BLE001
+                    pass
+        helpers = [cell for cell in checked.cells if cell.get("metadata", {}).get("funnel_grading")]
+        keep = (_KEEP_WARM[0] and not execute.timed_out_cells
+                and not any(failed(cell.get("outputs", [])) for cell in helpers))
+        state.uses += 1
         return reconcile(executed, checked, where, local)
     finally:
-        if check_jail is not None:
-            check_jail.release()
-            shutil.rmtree(check_jail.base, ignore_errors=True)
-        shutil.rmtree(check_box, ignore_errors=True)
+        if not keep:  # misbehaved, or not in a long-lived slot: the next student gets a fresh kernel
+            state.close()
 
 
 def _grade_in_sandbox(task: Task) -> dict[str, Any]:
@@ -914,6 +1085,14 @@ def _grade_in_sandbox(task: Task) -> dict[str, Any]:
         jail.prepare(limits.memory_bytes, limits.max_processes + 8)  # + bubblewrap, its init and setpriv
     timings: dict[str, float] = {}
     clock = time.monotonic()
+    if any(c.get("grade") and not c.get("solution") for cells in task.source_cells.values() for c in cells):
+        try:
+            _start_checker(task, config, limits, source, ignore, excluded, work, jail.info if jail is not None else None)
+        except Exception:  # noqa: BLE001 - the second opinion then says that it could not run
+            traceback.print_exc()
+            _CHECKER.close()
+        timings["checker.start"] = time.monotonic() - clock
+        clock = time.monotonic()
     watchdog = Watchdog(limits.max_processes + (8 if jail is not None else 0))
     watchdog.start()
     outcome: dict[str, Any] = {"status": "ok", "reason": "", "notebooks": {}, "findings": []}
@@ -1003,8 +1182,8 @@ def _grade_in_sandbox(task: Task) -> dict[str, Any]:
             timings[f"{name}.execute"] = time.monotonic() - clock
             clock = time.monotonic()
             if tests:
-                findings += _second_opinion(executed, tests, execute.answers, config, settings, limits, source,
-                                            ignore, excluded, box, work, name, resources["nbgrader"], jail)
+                findings += _second_opinion(executed, tests, execute.answers, config, source, ignore, excluded,
+                                            work, name, resources["nbgrader"])
                 timings[f"{name}.check"] = time.monotonic() - clock
                 clock = time.monotonic()
             target = work / f"{name}.executed.ipynb"
@@ -1015,6 +1194,9 @@ def _grade_in_sandbox(task: Task) -> dict[str, Any]:
             findings += findings_from_outputs(executed, memory)
     finally:
         watchdog.stop()
+        if not _KEEP_WARM[0]:
+            _CHECKER.close()
+        watchdog.spare = watchdog.spare | frozenset(_CHECKER.pids())  # the warm clean kernel stays
         watchdog.clean_up()
         if jail is not None:
             events = jail.cgroup.events()

@@ -80,10 +80,11 @@ def _parse(text: str) -> dict[str, Any] | None:
     return data
 
 
-def checker_notebook(nb: Any, tests: dict[int, list[str] | None], answers: dict[int, str]
-                     ) -> tuple[Any, dict[int, int], dict[int, str]]:
+def checker_notebook(nb: Any, tests: dict[int, list[str] | None], answers: dict[int, str],
+                     reset: str = "") -> tuple[Any, dict[int, int], dict[int, str]]:
     """The notebook the clean kernel runs: per judgeable test, a cell restoring its answers, then the test.
 
+    ``reset``, when given, is the source of a first cell that clears a reused kernel's namespace.
     Returns (notebook, test cell index in ``nb`` -> index in the new notebook, index -> why a test is
     judged in the student's kernel instead).
     """
@@ -92,6 +93,8 @@ def checker_notebook(nb: Any, tests: dict[int, list[str] | None], answers: dict[
     out = new_notebook(metadata=copy.deepcopy(nb.metadata))
     where: dict[int, int] = {}
     local: dict[int, str] = {}
+    if reset:
+        out.cells.append(new_code_cell(reset, metadata={"funnel_grading": "reset"}))
     for index, names in tests.items():
         grade_id = nb.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
         if names is None:
