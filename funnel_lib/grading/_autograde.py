@@ -59,6 +59,7 @@ from funnel_lib.grading._course import (
     Course,
     CourseError,
     copy_assignment_definition,
+    copy_bare_gradebook,
     gradebook_version,
     load_course,
     nbgrader_warnings,
@@ -331,9 +332,11 @@ class _Plan:
     def build(cls, course: Course, assignment: str, run_dir: Path, limits: Limits, cell_timeout: int | None,
               student_timeout: float | None, extra_protected: Sequence[str | os.PathLike[str]]) -> _Plan:
         seed = run_dir / "seed.db"
-        version = gradebook_version(course.db_url) if course.db_url.startswith("sqlite") else None
-        seed_url = new_gradebook(seed, version)
-        copy_assignment_definition(course.db_url, seed_url, course.course_id, assignment)
+        seed_url = copy_bare_gradebook(course.db_url, seed, assignment)  # a learner's one-exercise course
+        if seed_url is None:
+            version = gradebook_version(course.db_url) if course.db_url.startswith("sqlite") else None
+            seed_url = new_gradebook(seed, version)
+            copy_assignment_definition(course.db_url, seed_url, course.course_id, assignment)
         with quiet_gradebook(seed_url):  # nbgrader's preprocessors open it with the default course id
             pass
         notebooks, source_cells = _definition(seed_url, course.course_id, assignment)
@@ -544,6 +547,10 @@ def _slot_main(conn: Any) -> None:  # pragma: no cover - runs in the forked work
         except OSError:
             pass
     become_subreaper()
+    import warnings
+
+    warnings.resetwarnings()  # a slot logs warnings (it inherited the parent's filters, e.g. pytest's "error")
+    warnings.simplefilter("default")
     _KEEP_WARM[0] = True
     try:
         while True:
@@ -553,7 +560,13 @@ def _slot_main(conn: Any) -> None:  # pragma: no cover - runs in the forked work
                 break
             if message is None:
                 break
-            _worker_main(Task.from_json(message))
+            task = Task.from_json(message)
+            try:
+                _worker_main(task)
+            except BaseException as error:  # noqa: BLE001 - report it as this student's result, go on
+                if not Path(task.result).exists():
+                    failure = WorkerOutcome("error", f"the grader failed: {error!r}", traceback=traceback.format_exc())
+                    Path(task.result).write_text(failure.to_json(), encoding="utf-8")
             reap_zombies(_CHECKER.pids())
             conn.send("done")
     finally:
