@@ -889,12 +889,6 @@ def _worker_main(task: Task) -> None:  # pragma: no cover - runs in the forked w
     sys.stderr.flush()
 
 
-#: The clean kernel of this worker slot, reused between students (see ``_checker.py``).
-_CHECKER = WarmChecker()
-#: True in a worker slot that grades several students (the clean kernel then stays warm).
-_KEEP_WARM: list[bool] = [False]
-
-
 def _checker_roles(source_cells: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The guard's cell roles from the assignment's definition (the same for every student)."""
     from funnel_lib.grading._guard import source_key
@@ -959,6 +953,7 @@ def _start_checker(task: Task, config: Any, limits: Limits, source: Path, ignore
     extra = list(execute.extra_arguments)
     if getattr(km, "ipykernel", False) and not any(a.startswith("--HistoryManager.hist_file") for a in extra):
         extra.append("--HistoryManager.hist_file=:memory:")
+    extra.append(f"--IPKernelApp.exec_lines={PRELOAD}")  # the libraries load while the student's kernel runs
     try:
         run_sync(km.start_kernel)(extra_arguments=extra, cwd=str(check_box))
     except Exception:  # noqa: BLE001 - the second opinion then reports that it could not run
@@ -979,6 +974,9 @@ def _copy_assignment_files(source: Path, dest_dir: Path, ignore: list[str], excl
             dest.unlink()
         shutil.copyfile(filename, dest)
 
+
+#: What the clean kernel imports as it starts (restoring answers needs it; a reset keeps the modules loaded).
+PRELOAD = "import funnel_lib.grading._answers"
 
 #: The clean kernel of this worker slot, reused between students (see ``_checker.py``).
 _CHECKER = WarmChecker()
