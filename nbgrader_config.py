@@ -39,3 +39,11 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
 
 # A test cell a student deleted is put back (and run) when grading, instead of costing the points silently.
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback never shows the hidden tests, nor the traceback lines that quote them: only the test's
+# own message (see funnel_lib/grading/_feedback.py).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "funnel_lib.grading._feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -1,7 +1,8 @@
 """Benchmark class autograding: serial ``nbgrader autograde`` against ``funnel autograde --jobs 2``.
 
 Builds a temporary course with one assignment and 60 generated submissions (a mix of right, wrong
-and blank), grades one copy with serial nbgrader and another with the parallel engine, and prints
+and blank), grades one copy with serial nbgrader and another with the parallel engine (kernels in
+bubblewrap when this machine allows it, each student's tests run again in a clean kernel), and prints
 the wall times, their ratio and whether every score and comment in the two gradebooks is the same.
 Target (issue "Grading that holds up"): parallel <= 0.6 x serial on a 2-core machine, identical
 scores. Exits 1 when the gradebooks differ or the ratio misses the target.
@@ -9,7 +10,12 @@ scores. Exits 1 when the gradebooks differ or the ratio misses the target.
 The assignment is the real ``ex01_entry_and_value`` when ``solutions/`` has it (wrong answers from
 ``tests/wrong_answers/``), else the toy assignment of the grading tests.
 
-    python benchmarks/bench_grading.py [--students 60] [--jobs 2] [--toy] [--keep]
+It then times ``funnel grade NOTEBOOK`` (a learner grading one copy: the command's whole wall time,
+process start included) on ``--grade`` copies of the real exercise (right, wrong and blank in turn)
+and prints the median; target <= 3 s per notebook. Timings of ``grade_notebook``'s phases (in
+process) are printed too, to show where the time goes.
+
+    python benchmarks/bench_grading.py [--students 60] [--jobs 2] [--grade 5] [--toy] [--keep]
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import grading_fixtures as gf  # noqa: E402
 
 REAL = "ex01_entry_and_value"
 TARGET = 0.6
+GRADE_TARGET = 3.0
 
 
 def _env() -> dict[str, str]:
@@ -90,14 +97,37 @@ def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedPro
     return time.monotonic() - started, done
 
 
+def grade_times(base: Path, copies: int) -> tuple[list[float], list[int]]:
+    """Wall times of ``funnel grade`` on ``copies`` learner copies of the real exercise, and their exit codes."""
+    solution = ROOT / "solutions" / REAL / f"{REAL}.ipynb"
+    blank = ROOT / "exercises" / REAL / f"{REAL}.ipynb"
+    times: list[float] = []
+    codes: list[int] = []
+    for index in range(copies):
+        folder = base / f"learner{index}"
+        folder.mkdir(parents=True)
+        kind = (solution, blank if blank.exists() else solution)[index % 2]
+        target = folder / f"{REAL}.ipynb"
+        shutil.copyfile(kind, target)
+        seconds, done = timed([sys.executable, "-m", "funnel_lib", "grade", str(target), "--course", str(ROOT)], folder)
+        times.append(seconds)
+        codes.append(done.returncode)
+    return times, codes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--grade", type=int, default=5, help="learner copies timed with `funnel grade` (0: skip)")
     parser.add_argument("--toy", action="store_true", help="use the toy assignment even if the real one exists")
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args(argv)
 
+    from funnel_lib.grading._isolation import cached_probe
+
+    isolation = "bubblewrap" if cached_probe().jailed else "OFF"
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
         use_real = not args.toy and (ROOT / "solutions" / REAL).is_dir()
@@ -126,10 +156,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {f'funnel autograde --jobs {args.jobs}':<40}{parallel_s:>9.1f} s")
         print(f"  {'ratio (target <= 0.6)':<40}{ratio:>9.2f}  {'ok' if ratio <= TARGET else 'MISSED'}")
         print(f"  {'gradebooks identical':<40}{'yes' if same else 'NO':>9}")
+        print(f"  {'kernel isolation (parallel run)':<40}{isolation:>9}")
+        print(f"  {'load average before / after':<40}{load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(f"  {'scores (score: students)':<40}" + ", ".join(f"{k:g}: {v}" for k, v in sorted(scores.items())))
         if not same:
             print("serial students:", sorted(a)[:10], "parallel students:", sorted(b)[:10], file=sys.stderr)
-        return 0 if same and ratio <= TARGET else 1
+        grade_ok = True
+        if args.grade and (ROOT / "solutions" / REAL).is_dir():
+            import statistics
+
+            times, codes = grade_times(base / "grade", args.grade)
+            median = statistics.median(times)
+            grade_ok = median <= GRADE_TARGET and all(code in (0, 1) for code in codes)
+            print(f"  {f'funnel grade, median of {len(times)} (target <= 3 s)':<40}{median:>9.1f}  "
+                  f"{'ok' if grade_ok else 'MISSED'}  (runs: {', '.join(f'{t:.1f}' for t in times)} s; "
+                  f"exit codes {codes})")
+        return 0 if same and ratio <= TARGET and grade_ok else 1
     finally:
         if args.keep:
             print(f"kept {base}")

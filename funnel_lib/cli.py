@@ -144,7 +144,13 @@ def add_autograde_command(subparsers: Any) -> None:
                     "reports/<assignment>_autograde.csv. Exit code: 0 all graded cleanly, 1 some students failed "
                     "or need review, 2 usage error, 130 interrupted.",
     )
-    parser.add_argument("assignment", help="the assignment id (a folder of the course's source directory)")
+    parser.add_argument("assignment", nargs="?", help="the assignment id (a folder of the course's source directory)")
+    parser.add_argument("--check-isolation", action="store_true",
+                        help="print which OS isolation layers (bubblewrap, uid, namespaces, cgroups) this machine "
+                             "enforces for grading kernels, then exit (0 when kernels run in bubblewrap)")
+    parser.add_argument("--isolation", choices=("auto", "require", "off"), default="auto",
+                        help="run kernels in bubblewrap: when available (auto, default), or refuse to grade "
+                             "without it (require), or not (off)")
     parser.add_argument("--course", metavar="DIR", help="the nbgrader course directory (default: the current one)")
     parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="worker processes (default: CPU count)")
     parser.add_argument("--force", action="store_true", help="regrade students that were graded before")
@@ -171,13 +177,25 @@ def run_autograde(args: argparse.Namespace) -> int:
     """Run ``funnel autograde``."""
     from funnel_lib.grading import CourseError, Limits, autograde
 
+    if args.check_isolation:
+        from funnel_lib.grading._isolation import probe
+
+        info = probe()
+        print("Isolation of grading kernels on this machine:")
+        print(info.report())
+        return EXIT_OK if info.jailed else EXIT_FAILED
+    if not args.assignment:
+        print("funnel autograde: error: the assignment is required (or use --check-isolation)", file=sys.stderr)
+        return EXIT_USAGE
+    isolation = {"auto": None, "require": True, "off": False}[args.isolation]
     try:
         limits = Limits(memory_bytes=args.memory if isinstance(args.memory, int) else _size(args.memory),
                         cpu_seconds=args.cpu_time, max_processes=args.max_processes,
                         block_processes=not args.allow_processes)
         report = autograde(args.assignment, args.course, jobs=args.jobs, force=args.force, students=args.student,
                            limits=limits, student_timeout=args.student_timeout, cell_timeout=args.cell_timeout,
-                           progress=None if args.no_progress else sys.stderr, reports_dir=args.reports)
+                           progress=None if args.no_progress else sys.stderr, reports_dir=args.reports,
+                           isolation=isolation)
     except (CourseError, ValueError) as error:
         print(f"funnel autograde: error: {error}", file=sys.stderr)
         return EXIT_USAGE

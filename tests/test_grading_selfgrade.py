@@ -149,3 +149,74 @@ def test_real_blank_exercise_scores_zero(tmp_path: Path) -> None:
     assert report.score == 0 and report.max_score > 0 and not report.passed
     assert report.feedback is not None and report.feedback.exists()
     assert blank.read_bytes() == copy.read_bytes()
+
+
+@pytest.mark.slow
+def test_feedback_never_shows_hidden_tests(template: Path, tmp_path: Path) -> None:
+    notebook = learner_copy(template, tmp_path / "ps1", "wrong")
+    report = grade_notebook(notebook, template)
+    html = report.feedback.read_text(encoding="utf-8")
+    assert "rate_test" in html and "hidden tests: not shown" in html
+    assert "BEGIN HIDDEN TESTS" not in html and "assert rate == 0.3" not in html
+    assert "len(list(Stage)) == 5" not in html
+    assert "rate should be 0.3" in html  # the test's own message is kept
+
+
+def test_table_wraps_whole_messages() -> None:
+    from funnel_lib.grading._selfgrade import GradeReport, QuestionResult
+
+    advice = "the advice at the very end of a long message must still be shown to the learner"
+    message = "AssertionError: " + "this step asks too much " * 5 + advice
+    table = GradeReport(Path("ex.ipynb"), "ps1", "ex", "graded", "",
+                        [QuestionResult("q1_test", "test", 0.0, 2.0, "failed", message)]).table()
+    assert "..." not in table
+    assert " ".join(table.split()).count(advice) == 1
+    assert max(len(line) for line in table.splitlines()) <= 110
+
+
+def test_course_specific_notebook_id_wins(tmp_path: Path) -> None:
+    from funnel_lib.grading._course import load_course
+    from funnel_lib.grading._selfgrade import identify_exercise
+
+    course = load_course(ROOT)
+    ex03 = json.loads((ROOT / "exercises" / "ex03_trust_and_intent" / "ex03_trust_and_intent.ipynb").read_text("utf-8"))
+    assert ex03["metadata"]["funnel_grading"]["id"] == "small-yeses/ex03_trust_and_intent/ex03_trust_and_intent"
+    ex03["metadata"]["funnel_grading"]["id"] = "small-yeses/ex04_reward_and_conversion/ex04_reward_and_conversion"
+    assert identify_exercise(course, tmp_path / "copy.ipynb", ex03) == (
+        "ex04_reward_and_conversion", "ex04_reward_and_conversion")
+    ex03["metadata"]["funnel_grading"]["id"] = "another-course/ex04_reward_and_conversion/ex04_reward_and_conversion"
+    assert identify_exercise(course, tmp_path / "copy.ipynb", ex03)[0] != "ex04_reward_and_conversion"
+
+
+@pytest.mark.slow
+def test_check_exercise_inside_the_notebook(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from funnel_lib.grading import check_exercise
+
+    notebook = learner_copy(template, tmp_path / "ps1", "half")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))  # what JupyterLab tells the kernel
+    report = check_exercise("rate", course=template)
+    assert [(q.grade_id, q.outcome) for q in report.questions] == [("rate_test", "passed")]
+    shown: list[str] = []
+    report._repr_pretty_(type("Printer", (), {"text": lambda self, text: shown.append(text)})(), False)
+    assert "rate_test" in shown[0] and "stage_test" not in shown[0]
+    with pytest.raises(ValueError, match=r"question must be one of the notebook's graded cells \(rate_test"):
+        check_exercise("q9", notebook=notebook, course=template)
+
+
+@pytest.mark.slow
+def test_without_solutions_only_visible_tests_run(template: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import funnel_lib.grading._selfgrade as selfgrade
+
+    def no_course(notebook: Path, course: object = None) -> None:
+        raise CourseError("no course here")  # a learner's machine without solutions/
+
+    monkeypatch.setattr(selfgrade, "locate_course", no_course)
+    notebook = learner_copy(template, tmp_path / "ps1", "wrong")
+    (notebook.parent / "toy_helpers.py").write_text(gf.HELPERS, encoding="utf-8")
+    report = grade_notebook(notebook)
+    assert report.status == "visible tests only" and "hidden tests may still fail" in report.reason
+    # `rate = 0.5` passes the visible test (the hidden one would fail it); first_stage is right
+    assert [(q.grade_id, q.outcome) for q in report.questions] == [
+        ("rate_test", "passed (visible)"), ("stage_test", "passed (visible)")]
+    assert not report.passed and "status: visible tests only" in report.table()

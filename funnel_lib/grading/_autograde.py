@@ -4,9 +4,12 @@ How it works, per student:
 
 1. **Worker** (a child process, ``--jobs`` of them at a time): sanitizes the submission with the
    course's own nbgrader preprocessors against a private, read-only copy of the assignment's
-   definition (a "seed" SQLite gradebook), then executes it with ``SandboxExecute``: a kernel with
-   resource limits, a scratch folder holding only the student's files, the audit hook and the
-   guard (see ``_shim.py`` and ``_guard.py``). It writes the executed notebook and a result file.
+   definition (a "seed" SQLite gradebook), then executes it with ``SandboxExecute``: a kernel in
+   bubblewrap (own uid, filesystem view, network and PID namespaces, cgroup; ``_isolation.py``)
+   with resource limits, a scratch folder holding only the student's files, the audit hook and the
+   guard (see ``_shim.py`` and ``_guard.py``). Then the test cells run again in a fresh kernel
+   holding only the answers, as data (``_answers.py``, ``_verdict.py``): its verdict counts. It
+   writes the executed notebook and a result file (``_records.WorkerOutcome``).
    Nothing is written to the course.
 2. **Merge** (the parent process only — a single writer, so no "database is locked"): runs
    nbgrader's own ``Autograde`` converter for that student against the real gradebook, with the
@@ -48,7 +51,7 @@ import time
 import traceback
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Sequence, TextIO
 
@@ -56,6 +59,7 @@ from funnel_lib.grading._course import (
     Course,
     CourseError,
     copy_assignment_definition,
+    copy_bare_gradebook,
     gradebook_version,
     load_course,
     nbgrader_warnings,
@@ -71,6 +75,9 @@ from funnel_lib.grading._integrity import (
     scan_notebook,
 )
 from funnel_lib.grading._progress import Progress
+from funnel_lib.grading._records import KernelSettings, Task, WorkerOutcome
+from funnel_lib.grading._checker import RESET_SOURCE, WarmChecker, reap_zombies
+from funnel_lib.grading._verdict import checker_notebook, failed, find_test_cells, reconcile
 from funnel_lib.grading._sandbox import GUARD_PATH, Limits
 
 __all__ = [
@@ -196,6 +203,7 @@ def autograde(
     progress: TextIO | None = None,
     reports_dir: str | os.PathLike[str] | None = None,
     extra_protected: Sequence[str | os.PathLike[str]] = (),
+    isolation: bool | None = None,
 ) -> AutogradeReport:
     """Autograde every submission of ``assignment`` in parallel; return the per-student report.
 
@@ -204,7 +212,9 @@ def autograde(
     ``students`` limits grading to these ids; ``limits`` caps each kernel; ``student_timeout``
     (seconds) ends a worker that takes longer; ``cell_timeout`` overrides the course's
     ``Execute.timeout``; ``progress`` is a stream for the progress bar (None: silent);
-    ``reports_dir`` is where the CSV and the resume state go (default: ``<course>/reports``).
+    ``reports_dir`` is where the CSV and the resume state go (default: ``<course>/reports``);
+    ``isolation`` runs every kernel in bubblewrap (see ``_isolation.py``): None uses it when this
+    machine allows it, True requires it (``CourseError`` otherwise), False turns it off.
 
     >>> autograde("ps1", course="/nonexistent")
     Traceback (most recent call last):
@@ -234,6 +244,15 @@ def autograde(
                               f"{course.step_dir('submitted')}; students with a submission: {', '.join(everyone) or '(none)'}")
         everyone = [s for s in everyone if s in set(students)]
 
+    jail_info = None
+    if isolation is not False:
+        from funnel_lib.grading._isolation import cached_probe
+
+        found = cached_probe()
+        if found.jailed:
+            jail_info = found.to_json()
+        elif isolation:
+            raise CourseError("OS isolation was required but is not available here: " + found.problem)
     reports = Path(reports_dir) if reports_dir is not None else course.root / "reports"
     state_path = reports / f"{assignment}_autograde.json"
     csv_path = reports / f"{assignment}_autograde.csv"
@@ -245,6 +264,7 @@ def autograde(
     engines.__enter__()
     try:
         plan = _Plan.build(course, assignment, run_dir, limits, cell_timeout, student_timeout, extra_protected)
+        plan.isolation = jail_info
         todo: list[str] = []
         for student in everyone:
             fingerprint = _fingerprint(course.submission_dir(student, assignment))
@@ -268,6 +288,12 @@ def autograde(
             interrupted = True
         finally:
             bar.close()
+        for student in todo:  # the gradebook must still say what each student's grading recorded
+            if student in results:
+                _check_gradebook(course, assignment, results[student])
+                state[student] = results[student].to_dict()
+        if todo:
+            _save_state(state_path, assignment, state)
     finally:
         engines.__exit__(None, None, None)
         if os.environ.get("FUNNEL_GRADING_KEEP"):  # debugging: keep the workers' folders and logs
@@ -300,14 +326,17 @@ class _Plan:
     student_timeout: float
     read_deny: list[str]
     write_deny: list[str]
+    isolation: str | None = None
 
     @classmethod
     def build(cls, course: Course, assignment: str, run_dir: Path, limits: Limits, cell_timeout: int | None,
               student_timeout: float | None, extra_protected: Sequence[str | os.PathLike[str]]) -> _Plan:
         seed = run_dir / "seed.db"
-        version = gradebook_version(course.db_url) if course.db_url.startswith("sqlite") else None
-        seed_url = new_gradebook(seed, version)
-        copy_assignment_definition(course.db_url, seed_url, course.course_id, assignment)
+        seed_url = copy_bare_gradebook(course.db_url, seed, assignment)  # a learner's one-exercise course
+        if seed_url is None:
+            version = gradebook_version(course.db_url) if course.db_url.startswith("sqlite") else None
+            seed_url = new_gradebook(seed, version)
+            copy_assignment_definition(course.db_url, seed_url, course.course_id, assignment)
         with quiet_gradebook(seed_url):  # nbgrader's preprocessors open it with the default course id
             pass
         notebooks, source_cells = _definition(seed_url, course.course_id, assignment)
@@ -331,20 +360,20 @@ class _Plan:
         return cls(course, assignment, run_dir, seed_url, notebooks, source_cells, local_modules, limits,
                    cell_timeout, student_timeout, read_deny, write_deny)
 
-    def task(self, student: str) -> dict[str, Any]:
+    def task(self, student: str) -> Task:
         """The worker's instructions for one student (plain data, so that it also works with spawn)."""
         work = self.run_dir / "work" / student
-        return {
-            "course_root": str(self.course.root), "assignment": self.assignment, "student": student,
-            "seed_url": self.seed_url, "notebooks": self.notebooks, "work": str(work),
-            "box": str(self.run_dir / "box" / student), "result": str(work / "result.json"),
-            "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
-                       "file_bytes": self.limits.file_bytes, "max_processes": self.limits.max_processes,
-                       "block_processes": self.limits.block_processes},
-            "cell_timeout": self.cell_timeout, "local_modules": self.local_modules,
-            "read_deny": self.read_deny, "write_deny": self.write_deny,
-            "source_cells": self.source_cells,
-        }
+        return Task(
+            course_root=str(self.course.root), assignment=self.assignment, student=student,
+            seed_url=self.seed_url, notebooks=self.notebooks, work=str(work),
+            box=str(self.run_dir / "box" / student), result=str(work / "result.json"),
+            limits={"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
+                    "file_bytes": self.limits.file_bytes, "max_processes": self.limits.max_processes,
+                    "block_processes": self.limits.block_processes},
+            cell_timeout=self.cell_timeout, local_modules=self.local_modules,
+            read_deny=self.read_deny, write_deny=self.write_deny,
+            source_cells=self.source_cells, isolation=self.isolation,
+        )
 
 
 def _sanitizer(course: Course, config: Any) -> Any:
@@ -394,51 +423,155 @@ def _definition(db_url: str, course_id: str, assignment: str) -> tuple[list[str]
     return notebooks, cells
 
 
+@dataclass
+class _Slot:
+    """One long-lived worker process (it grades students one after another) and what it is doing."""
+
+    process: Any
+    conn: Any
+    student: str | None = None
+    begun: float = 0.0
+
+
+def _start_slot(context: Any) -> _Slot:
+    parent_end, child_end = context.Pipe()
+    process = context.Process(target=_slot_main, args=(child_end,), name="funnel-grade-slot", daemon=False)
+    process.start()
+    child_end.close()
+    return _Slot(process, parent_end)
+
+
+def _end_slot(plan: _Plan, slot: _Slot, kill: bool) -> None:
+    """Stop a slot's process (kill it, with its kernels, when ``kill``) and remove its cgroups."""
+    if kill:
+        _kill_worker(slot.process)
+    else:
+        try:
+            slot.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        slot.process.join(timeout=20)
+        if slot.process.is_alive():
+            _kill_worker(slot.process)
+    slot.conn.close()
+    if plan.isolation and slot.process.pid is not None:  # cgroups of a killed worker's kernels
+        from funnel_lib.grading._isolation import Isolation, remove_worker_cgroups
+
+        remove_worker_cgroups(Isolation.from_json(plan.isolation).cgroup, slot.process.pid)
+
+
 def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[StudentResult]:
-    """Run workers (at most ``jobs`` at once) and merge each finished student; yield results in finishing order."""
+    """Run ``jobs`` worker slots and merge each finished student; yield results in finishing order.
+
+    A slot grades one student at a time and then the next (its clean kernel stays warm); a slot whose
+    student takes too long, or whose process dies, is replaced by a fresh one.
+    """
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     pending = deque(todo)
-    running: dict[Any, tuple[str, Any, float]] = {}
+    slots: list[_Slot] = []
     _INTERRUPTED[0] = False
+
+    def hand_out() -> None:
+        while pending and len(slots) < min(jobs, len(todo)):
+            slots.append(_start_slot(context))
+        for slot in slots:
+            if pending and slot.student is None:
+                student = pending.popleft()
+                task = plan.task(student)
+                Path(task.work).mkdir(parents=True, exist_ok=True)
+                slot.student, slot.begun = student, time.monotonic()
+                try:
+                    slot.conn.send(task.to_json())
+                except (OSError, ValueError):  # the slot died while idle: its sentinel tells below
+                    pass
+
     try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                student = pending.popleft()
-                task = plan.task(student)
-                Path(task["work"]).mkdir(parents=True, exist_ok=True)
-                process = context.Process(target=_worker_main, args=(task,), name=f"funnel-grade-{student}", daemon=False)
-                process.start()
-                running[process.sentinel] = (student, process, time.monotonic())
-            ready = multiprocessing.connection.wait(list(running), timeout=0.5)
+        while pending or any(slot.student for slot in slots):
+            hand_out()
+            busy = [slot for slot in slots if slot.student is not None]
+            waits = [slot.conn for slot in busy] + [slot.process.sentinel for slot in slots]
+            ready = set(multiprocessing.connection.wait(waits, timeout=0.5))
             finished: list[tuple[str, Any, float, str | None]] = []
-            for sentinel in ready:
-                student, process, begun = running.pop(sentinel)
-                process.join()
-                finished.append((student, process, begun, None))
             now = time.monotonic()
-            for sentinel, (student, process, begun) in list(running.items()):
-                if now - begun > plan.student_timeout:
-                    _kill_worker(process)
-                    running.pop(sentinel)
-                    finished.append((student, process, begun, f"grading took longer than {plan.student_timeout:g} s and was stopped"))
-            # start the next workers before merging, so that they run while the parent merges
-            while pending and len(running) < jobs and finished:
-                student = pending.popleft()
-                task = plan.task(student)
-                Path(task["work"]).mkdir(parents=True, exist_ok=True)
-                process = context.Process(target=_worker_main, args=(task,), name=f"funnel-grade-{student}", daemon=False)
-                process.start()
-                running[process.sentinel] = (student, process, time.monotonic())
+            for slot in list(slots):
+                student = slot.student
+                dead = slot.process.sentinel in ready
+                done = False
+                if student is not None and slot.conn in ready:
+                    try:
+                        done = slot.conn.recv() == "done"
+                    except (EOFError, OSError):
+                        dead = True
+                if student is not None and (done or dead):
+                    finished.append((student, slot.process, slot.begun, None))
+                    slot.student = None
+                elif student is not None and now - slot.begun > plan.student_timeout:
+                    finished.append((student, slot.process, slot.begun,
+                                     f"grading took longer than {plan.student_timeout:g} s and was stopped"))
+                    slot.student = None
+                    dead = True
+                    _end_slot(plan, slot, kill=True)
+                    slots.remove(slot)
+                    continue
+                if dead:
+                    if slot.process.is_alive():
+                        slot.process.join(timeout=5)
+                    _end_slot(plan, slot, kill=True)
+                    slots.remove(slot)
+            # hand out the next students before merging, so that the slots work while the parent merges
+            hand_out()
             for student, process, begun, killed in finished:
-                result = _finish(plan, student, process, killed)
+                try:
+                    result = _finish(plan, student, process, killed)
+                except Exception as error:  # noqa: BLE001 - one submission never stops the class run
+                    result = StudentResult(student, "error", None, None,
+                                           f"the grader failed on this submission: {type(error).__name__}: "
+                                           f"{str(error)[:300]}")
                 result.seconds = time.monotonic() - begun
                 bar.update(student, result.status, result.seconds)
                 yield result
                 if _INTERRUPTED[0]:  # Ctrl-C arrived during a merge: stop now that it is recorded
                     raise KeyboardInterrupt
     finally:
-        for student, process, begun in running.values():
-            _kill_worker(process)
+        for slot in slots:
+            _end_slot(plan, slot, kill=slot.student is not None)
+
+
+def _slot_main(conn: Any) -> None:  # pragma: no cover - runs in the forked worker (tested end to end)
+    """Entry point of a worker slot: grade the students the parent sends, one at a time, until told to stop."""
+    from funnel_lib.grading._sandbox import become_subreaper
+
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)  # Ctrl-C in the terminal goes to the parent, which stops the workers
+        except OSError:
+            pass
+    become_subreaper()
+    import warnings
+
+    warnings.resetwarnings()  # a slot logs warnings (it inherited the parent's filters, e.g. pytest's "error")
+    warnings.simplefilter("default")
+    _KEEP_WARM[0] = True
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            if message is None:
+                break
+            task = Task.from_json(message)
+            try:
+                _worker_main(task)
+            except BaseException as error:  # noqa: BLE001 - report it as this student's result, go on
+                if not Path(task.result).exists():
+                    failure = WorkerOutcome("error", f"the grader failed: {error!r}", traceback=traceback.format_exc())
+                    Path(task.result).write_text(failure.to_json(), encoding="utf-8")
+            reap_zombies(_CHECKER.pids())
+            conn.send("done")
+    finally:
+        _CHECKER.close()
+        conn.close()
 
 
 def _kill_worker(process: Any) -> None:
@@ -460,8 +593,8 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
         worker = {"status": "timed out", "reason": killed, "notebooks": {}, "findings": []}
     else:
         try:
-            worker = json.loads(Path(task["result"]).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            worker = asdict(WorkerOutcome.from_json(Path(task.result).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
             worker = {"status": "error", "notebooks": {}, "findings": [],
                       "reason": f"the grading worker ended without a result (exit code {process.exitcode})"}
     registry: dict[str, tuple[str, str]] = {}
@@ -485,11 +618,9 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
         path = submitted_dir / f"{name}.ipynb"
         if not path.exists():
             continue
-        try:
-            submitted = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if not isinstance(submitted, dict):
+        submitted = read_json_safely(path)
+        if not isinstance(submitted, dict) or not isinstance(submitted.get("cells"), list) \
+                or not all(isinstance(c, dict) for c in submitted["cells"]):
             continue
         findings = _unique(findings + compare_cells(submitted, plan.source_cells.get(name, []))
                            + scan_notebook(submitted, plan.source_cells.get(name, []), plan.local_modules))
@@ -517,6 +648,40 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
     elif reviews and status not in {"invalid notebook", "missing notebook"}:
         reason = reason + "; also: " + "; ".join(f.line() for f in reviews)
     return StudentResult(student, status, score, max_score, reason, 0.0, findings, False, fingerprint)
+
+
+#: Submitted notebooks larger than this are not read (a real exercise is well under 5 MiB).
+MAX_NOTEBOOK_BYTES = 64 * 1024 ** 2
+
+
+def read_json_safely(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is missing, too large, not JSON or nested too deeply.
+
+    >>> read_json_safely(Path("/nonexistent.ipynb")) is None
+    True
+    """
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))  # the C parser raises RecursionError when deep
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _check_gradebook(course: Course, assignment: str, result: StudentResult) -> None:
+    """Compare the gradebook's score with the one recorded when ``result`` was merged; flag differences.
+
+    A difference means the gradebook was changed after this student was graded (by whom: to review).
+    """
+    if result.score is None:
+        return
+    score, _, _ = _scores(course, assignment, result.student)
+    if score is None or abs(score - result.score) > 1e-9:
+        note = (f"gradebook mismatch: the gradebook now says {score if score is not None else 'nothing'}, "
+                f"but grading recorded {result.score:g} (changed after grading?)")
+        result.findings.append(Finding("MC-GRADEBOOK", "review", note))
+        result.status = "needs review" if result.status == "graded" else result.status
+        result.reason = note + ("; " + result.reason if result.reason else "")
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -690,10 +855,10 @@ def _course_for(root: str) -> Course:
     return _COURSES[root]
 
 
-def _worker_main(task: dict[str, Any]) -> None:  # pragma: no cover - runs in the forked worker (tested end to end)
+def _worker_main(task: Task) -> None:  # pragma: no cover - runs in the forked worker (tested end to end)
     """Entry point of a worker process: grade one student, write the result file."""
     started = time.monotonic()
-    work = Path(task["work"])
+    work = Path(task.work)
     work.mkdir(parents=True, exist_ok=True)
     if hasattr(os, "setpgid"):
         try:
@@ -713,19 +878,165 @@ def _worker_main(task: dict[str, Any]) -> None:  # pragma: no cover - runs in th
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
     try:
-        result = _grade_in_sandbox(task)
+        outcome = WorkerOutcome(**_grade_in_sandbox(task))
     except BaseException as error:  # noqa: BLE001 - report anything as a result
-        result = {"status": "error", "reason": f"the grader failed: {error!r}", "notebooks": {}, "findings": [],
-                  "traceback": traceback.format_exc()}
-    result["seconds"] = time.monotonic() - started
-    tmp = Path(task["result"] + ".tmp")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
-    os.replace(tmp, task["result"])
+        outcome = WorkerOutcome("error", f"the grader failed: {error!r}", traceback=traceback.format_exc())
+    outcome.seconds = time.monotonic() - started
+    tmp = Path(task.result + ".tmp")
+    tmp.write_text(outcome.to_json(), encoding="utf-8")
+    os.replace(tmp, task.result)
     sys.stdout.flush()
     sys.stderr.flush()
 
 
-def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
+def _checker_roles(source_cells: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The guard's cell roles from the assignment's definition (the same for every student)."""
+    from funnel_lib.grading._guard import source_key
+
+    roles: dict[str, dict[str, Any]] = {}
+    for cell in source_cells:
+        if cell.get("cell_type") == "code" and cell.get("locked"):
+            role = "test" if cell.get("grade") and not cell.get("solution") else "readonly"
+            roles[source_key(cell.get("source", ""))] = {"role": role, "grade_id": cell.get("name")}
+    return roles
+
+
+def _start_checker(task: Task, config: Any, limits: Limits, source: Path, ignore: list[str], excluded: set[str],
+                   work: Path, jail_info: Any) -> None:
+    """Launch this slot's clean kernel unless a warm one is ready (it boots while the student's kernel runs)."""
+    from jupyter_core.utils import run_sync
+    from nbformat.v4 import new_notebook
+
+    from funnel_lib.grading._sandbox import Sandbox, SandboxExecute
+
+    state = _CHECKER
+    if state.km is not None and state.key == task.seed_url and state.ready:
+        return
+    state.close()
+    slot = os.getpid()
+    check_jail = None
+    if jail_info is not None:
+        from funnel_lib.grading._isolation import Jail
+
+        check_jail = Jail(jail_info, Path(task.box).parent / f"slot{slot}.check", slot=slot + 5_000_000)
+        check_box = check_jail.box
+        check_jail.prepare(limits.memory_bytes, limits.max_processes + 8)
+        kernel_dir = check_jail.kernel
+    else:
+        check_box = work.parent / f"slot{slot}.check-box"
+        kernel_dir = work.parent / f"slot{slot}.check-kernel"
+        kernel_dir.mkdir(parents=True, exist_ok=True)
+    check_box.mkdir(parents=True, exist_ok=True)
+    _copy_assignment_files(source, check_box, ignore, excluded)
+    if check_jail is not None:
+        check_jail.own(check_box)
+    roles: dict[str, dict[str, Any]] = {}
+    for cells in task.source_cells.values():
+        roles.update(_checker_roles(cells))
+    settings = KernelSettings(
+        limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                "file_bytes": limits.file_bytes, "nproc": 512},
+        log=str(kernel_dir / "check.log"), guard=str(GUARD_PATH), roles=roles,
+        read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(check_box)], pristine=[],
+        block_processes=limits.block_processes, protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
+        module_origins={"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
+                        **{m: str(check_box) for m in task.local_modules}},
+    )
+    settings_path = kernel_dir / "check.json"
+    settings_path.write_text(settings.to_json(), encoding="utf-8")
+    execute = SandboxExecute(config=config)
+    execute.nb = new_notebook()
+    execute.sandbox = Sandbox(settings_path, check_box, limits, jail=check_jail,
+                              connection_file=kernel_dir / "check-connection.json")
+    km = execute.create_kernel_manager()
+    state.adopt(task.seed_url, km, execute.sandbox, check_jail, check_box)
+    extra = list(execute.extra_arguments)
+    if getattr(km, "ipykernel", False) and not any(a.startswith("--HistoryManager.hist_file") for a in extra):
+        extra.append("--HistoryManager.hist_file=:memory:")
+    extra.append(f"--IPKernelApp.exec_lines={PRELOAD}")  # the libraries load while the student's kernel runs
+    try:
+        run_sync(km.start_kernel)(extra_arguments=extra, cwd=str(check_box))
+    except Exception:  # noqa: BLE001 - the second opinion then reports that it could not run
+        state.close()
+
+
+def _copy_assignment_files(source: Path, dest_dir: Path, ignore: list[str], excluded: set[str]) -> None:
+    """Copy the assignment's files (not its notebooks, not those excluded from overwriting) into ``dest_dir``."""
+    from nbgrader.utils import find_all_files
+
+    for filename in find_all_files(str(source), ignore + ["*.ipynb"]):
+        relative = os.path.relpath(filename, source)
+        if relative.endswith(".ipynb") or relative in excluded:
+            continue
+        dest = dest_dir / relative
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists() or dest.is_symlink():
+            dest.unlink()
+        shutil.copyfile(filename, dest)
+
+
+#: What the clean kernel imports as it starts (restoring answers needs it; a reset keeps the modules loaded).
+PRELOAD = "import funnel_lib.grading._answers"
+
+#: The clean kernel of this worker slot, reused between students (see ``_checker.py``).
+_CHECKER = WarmChecker()
+#: True in a worker slot that grades several students (the clean kernel then stays warm).
+_KEEP_WARM: list[bool] = [False]
+
+
+def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: dict[int, str], config: Any,
+                    source: Path, ignore: list[str], excluded: set[str], work: Path, name: str,
+                    nbgrader_resources: dict[str, Any]) -> list[Finding]:
+    """Run the test cells again in this slot's clean kernel (started by ``_start_checker``), holding only the
+    assignment's files and the answers as data; make its verdict count in ``executed`` (see ``_verdict.py``);
+    return the findings. A kernel that served a student before has its namespace reset first.
+    """
+    from funnel_lib.grading._sandbox import SandboxExecute
+
+    state = _CHECKER
+    checker, where, local = checker_notebook(executed, tests, answers, reset=RESET_SOURCE if state.uses else "")
+    if not where:
+        return reconcile(executed, checker, where, local)
+    if state.km is None or state.box is None:
+        return [Finding("MC-VERDICT", "review", "the tests could not be run again in a clean kernel (it did not "
+                        "start); the notebook's own kernel was trusted")]
+    if state.uses:
+        _copy_assignment_files(source, state.box, ignore, excluded)
+        if state.jail is not None:
+            state.jail.own(state.box)
+    keep = False
+    execute = SandboxExecute(config=config)
+    test_timeout = int(config.Execute.get("timeout", None) or 30)
+    # restoring answers may import the libraries first (slow on a busy machine); tests keep the course's timeout
+    execute.timeout_func = lambda cell: 120 if cell.get("metadata", {}).get("funnel_grading") in ("restore", "reset") \
+        else test_timeout
+    try:
+        try:
+            checked, _ = execute.preprocess(checker, {"metadata": {"path": str(state.box)},
+                                                      "nbgrader": nbgrader_resources}, km=state.km)
+        except Exception as error:  # noqa: BLE001 - the second opinion failed: say so, keep the first
+            import nbformat
+
+            nbformat.write(checker, str(work / f"{name}.checker.ipynb"))  # for FUNNEL_GRADING_KEEP debugging
+            return [Finding("MC-VERDICT", "review", f"the tests could not be run again in a clean kernel "
+                            f"({type(error).__name__}: {str(error)[:200]}); the notebook's own kernel was trusted")]
+        finally:
+            if execute.kc is not None:
+                try:
+                    execute.kc.stop_channels()
+                except Exception:  # noqa: BLE001
+                    pass
+        helpers = [cell for cell in checked.cells if cell.get("metadata", {}).get("funnel_grading")]
+        keep = (_KEEP_WARM[0] and not execute.timed_out_cells
+                and not any(failed(cell.get("outputs", [])) for cell in helpers))
+        state.uses += 1
+        return reconcile(executed, checked, where, local)
+    finally:
+        if not keep:  # misbehaved, or not in a long-lived slot: the next student gets a fresh kernel
+            state.close()
+
+
+def _grade_in_sandbox(task: Task) -> dict[str, Any]:
     """Sanitize and execute one student's notebooks in sandboxed kernels (see the module docstring)."""
     import copy
 
@@ -744,16 +1055,24 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
         wait_exit,
     )
 
-    course = _course_for(task["course_root"])
-    assignment, student = task["assignment"], task["student"]
-    limits = Limits(**task["limits"])
-    work, box = Path(task["work"]), Path(task["box"])
+    course = _course_for(task.course_root)
+    assignment, student = task.assignment, task.student
+    limits = Limits(**task.limits)
+    work, box = Path(task.work), Path(task.box)
+    jail = None
+    if task.isolation:
+        from funnel_lib.grading._isolation import Isolation, Jail
+
+        info = Isolation.from_json(task.isolation)
+        if info.jailed:
+            jail = Jail(info, box.parent / f"{box.name}.jail", slot=os.getpid())
+            box = jail.box
     box.mkdir(parents=True, exist_ok=True)
     submitted = course.submission_dir(student, assignment)
     source = course.source_dir / assignment
     config = copy.deepcopy(course.config)
-    if task.get("cell_timeout"):
-        config.Execute.timeout = int(task["cell_timeout"])
+    if task.cell_timeout:
+        config.Execute.timeout = int(task.cell_timeout)
     config.Exporter.default_preprocessors = []
     ignore = list(course.coursedir.ignore)
 
@@ -773,14 +1092,24 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
             if not keep:
                 pristine.append(str(dest))
 
+    if jail is not None:
+        jail.prepare(limits.memory_bytes, limits.max_processes + 8)  # + bubblewrap, its init and setpriv
     timings: dict[str, float] = {}
     clock = time.monotonic()
-    watchdog = Watchdog(limits.max_processes)
+    if any(c.get("grade") and not c.get("solution") for cells in task.source_cells.values() for c in cells):
+        try:
+            _start_checker(task, config, limits, source, ignore, excluded, work, jail.info if jail is not None else None)
+        except Exception:  # noqa: BLE001 - the second opinion then says that it could not run
+            traceback.print_exc()
+            _CHECKER.close()
+        timings["checker.start"] = time.monotonic() - clock
+        clock = time.monotonic()
+    watchdog = Watchdog(limits.max_processes + (8 if jail is not None else 0))
     watchdog.start()
     outcome: dict[str, Any] = {"status": "ok", "reason": "", "notebooks": {}, "findings": []}
     findings: list[Finding] = []
     try:
-        for name in task["notebooks"]:
+        for name in task.notebooks:
             path = submitted / f"{name}.ipynb"
             entry: dict[str, Any] = {"executed": None, "error": None}
             outcome["notebooks"][name] = entry
@@ -788,6 +1117,10 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 entry["error"] = f"{name}.ipynb was not submitted"
                 continue
             try:
+                if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                    raise ValueError(f"it is larger than {MAX_NOTEBOOK_BYTES // 1024 ** 2} MiB")
+                if read_json_safely(path) is None:
+                    raise ValueError("it is not JSON, or nested too deeply to read")
                 nbformat.read(str(path), as_version=4)
             except Exception as error:  # noqa: BLE001 - any reading problem
                 entry["error"] = f"{name}.ipynb is not a valid notebook: {str(error).splitlines()[0][:200]}"
@@ -795,7 +1128,7 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 continue
             exporter = _sanitizer(course, config)
             resources = {"nbgrader": {"student": student, "assignment": assignment, "notebook": name,
-                                      "db_url": task["seed_url"]},
+                                      "db_url": task.seed_url},
                          "unique_key": name, "output_files_dir": f"{name}_files"}
             text, _ = exporter.from_filename(str(path), resources=resources)
             nb = nbformat.reads(text, as_version=4)
@@ -815,22 +1148,25 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 if cell.cell_type == "code" and meta.get("locked"):
                     role = "test" if meta.get("grade") and not meta.get("solution") else "readonly"
                     roles[source_key(cell.source)] = {"role": role, "grade_id": meta.get("grade_id")}
-            kernel_log = work / f"{name}.kernel.log"
-            settings = {
-                "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
-                           "file_bytes": limits.file_bytes, "nproc": 512},
-                "log": str(kernel_log), "guard": str(GUARD_PATH), "roles": roles,
-                "read_deny": task["read_deny"], "write_deny": task["write_deny"], "allow": [str(box)],
-                "pristine": pristine, "block_processes": limits.block_processes,
-                "protected_prefixes": ["funnel_lib"], "local_modules": task["local_modules"],
-                "module_origins": {"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
-                                   **{m: str(box) for m in task["local_modules"]}},
-            }
-            settings_path = work / f"{name}.kernel.json"
-            settings_path.write_text(json.dumps(settings), encoding="utf-8")
+            kernel_dir = jail.kernel if jail is not None else work
+            kernel_log = kernel_dir / f"{name}.kernel.log"
+            settings = KernelSettings(
+                limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                        "file_bytes": limits.file_bytes, "nproc": 512},
+                log=str(kernel_log), guard=str(GUARD_PATH), roles=roles,
+                read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(box)],
+                pristine=pristine, block_processes=limits.block_processes,
+                protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
+                module_origins={"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
+                                **{m: str(box) for m in task.local_modules}},
+            )
+            settings_path = kernel_dir / f"{name}.kernel.json"
+            settings_path.write_text(settings.to_json(), encoding="utf-8")
             execute = SandboxExecute(config=config)
             execute.sandbox = Sandbox(settings_path, box, limits, pid_file=work / "kernel.pid",
-                                      connection_file=work / f"{name}.connection.json")
+                                      connection_file=kernel_dir / f"{name}.connection.json", jail=jail)
+            tests = find_test_cells(nb)
+            execute.answer_names = {index: names for index, names in tests.items() if names is not None}
             try:
                 executed, _ = execute.preprocess(nb, {"metadata": {"path": str(box)}, "nbgrader": resources["nbgrader"]})
             except KernelUnresponsive as error:
@@ -856,6 +1192,11 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
                 break
             timings[f"{name}.execute"] = time.monotonic() - clock
             clock = time.monotonic()
+            if tests:
+                findings += _second_opinion(executed, tests, execute.answers, config, source, ignore, excluded,
+                                            work, name, resources["nbgrader"])
+                timings[f"{name}.check"] = time.monotonic() - clock
+                clock = time.monotonic()
             target = work / f"{name}.executed.ipynb"
             nbformat.write(executed, str(target))
             entry["executed"] = str(target)
@@ -864,7 +1205,20 @@ def _grade_in_sandbox(task: dict[str, Any]) -> dict[str, Any]:
             findings += findings_from_outputs(executed, memory)
     finally:
         watchdog.stop()
+        if not _KEEP_WARM[0]:
+            _CHECKER.close()
+        watchdog.spare = watchdog.spare | frozenset(_CHECKER.pids())  # the warm clean kernel stays
         watchdog.clean_up()
+        if jail is not None:
+            events = jail.cgroup.events()
+            if events["oom_kill"]:
+                findings.append(Finding("MC-MEMORY", "note", "the kernel's processes reached the memory limit "
+                                        f"of {limits.memory_bytes / 1024 ** 3:g} GiB (all processes together)"))
+            if events["pids_max"]:
+                findings.append(Finding("MC-PROCESSES", "review", "notebook code tried to start more than "
+                                        f"{limits.max_processes} processes; the limit refused them"))
+            jail.release()
+            shutil.rmtree(jail.base, ignore_errors=True)
         shutil.rmtree(box, ignore_errors=True)
     if watchdog.reason and outcome["status"] == "ok":
         outcome["status"], outcome["reason"] = "kernel died", watchdog.reason

@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -390,6 +391,33 @@ def _alembic_on_path() -> Iterator[None]:
             os.environ["PATH"] = old
     else:
         yield
+
+
+def copy_bare_gradebook(src_url: str, dest: Path, assignment: str) -> str | None:
+    """Copy a SQLite gradebook file that holds only ``assignment``'s definition (no students, no
+    submissions, no other assignment) to ``dest``; return its URL, or None when it holds more (or is not
+    SQLite), in which case :func:`copy_assignment_definition` does the job row by row.
+
+    >>> copy_bare_gradebook("postgresql://host/db", Path("/tmp/x.db"), "ps1") is None
+    True
+    """
+    source = sqlite_path(src_url)
+    if source is None:
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
+            names = [row[0] for row in db.execute("SELECT name FROM assignment")]
+            people = db.execute("SELECT count(*) FROM student").fetchone()[0]
+            handed_in = db.execute("SELECT count(*) FROM submitted_assignment").fetchone()[0]
+    except sqlite3.Error:
+        return None
+    if names != [assignment] or people or handed_in:
+        return None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db, \
+            contextlib.closing(sqlite3.connect(dest)) as out:
+        db.backup(out)  # consistent even while another process writes
+    return f"sqlite:///{dest}"
 
 
 def copy_assignment_definition(src_url: str, dst_url: str, course_id: str, assignment: str) -> None:

