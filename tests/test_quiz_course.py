@@ -36,8 +36,7 @@ MAX_SHARE_API = 0.20
 #: alone. Every other lesson, including each new one, must meet the rules by itself.
 GRANDFATHERED = {
     "start_here", "why_big_asks_fail", "low_friction_entry", "immediate_value", "next_small_step",
-    "gradual_commitment", "trust_at_every_step", "intent_alignment", "rewarding_steps",
-    "transition_to_conversion", "psychology_of_consistency", "common_mistakes", "whole_framework",
+    "psychology_of_consistency", "common_mistakes", "whole_framework",
     "measuring_real_funnels", "long_term_and_faq",
 }
 
