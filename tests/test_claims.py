@@ -125,6 +125,30 @@ def _bakery(rewarding: bool) -> Build:
     return build
 
 
+def _ledgerly(gradual: bool) -> Build:
+    """Exercise ex02, question 4: the same five Ledgerly steps with tiny asks and a jump, or climbing asks."""
+    def build() -> Funnel:
+        asks = [1, 2.5, 4, 5.5] if gradual else [1, 1.5, 1.5, 2]
+        stages = ["entry", "engagement", "progression", "reinforcement"]
+        steps = [Step(f"step {i + 1}", stage, ask=ask, value=4, trust=3) for i, (stage, ask) in enumerate(zip(stages, asks))]
+        return Funnel([*steps, Step("Subscribe to a paid plan", "conversion", ask=8, value=8, trust=5)])
+    return build
+
+
+def _crumb(regulars: bool) -> Build:
+    """Exercise ex03, question 3: Crumb & Co.'s ladder for strangers, or the solution's funnel for last year's clients."""
+    def build() -> Funnel:
+        if regulars:
+            return Funnel([Step("menu", "entry", ask=2, value=3, trust=3), Step("slot", "engagement", ask=4, value=5, trust=5),
+                           Step("tasting", "progression", ask=5.5, value=6, trust=5),
+                           Step("quote", "reinforcement", ask=5, value=6, trust=7),
+                           Step("book", "conversion", ask=7, value=8, trust=6)])
+        return Funnel([Step("video", "entry", ask=1, value=2, trust=1), Step("quiz", "engagement", ask=2, value=4, trust=2),
+                       Step("guide", "progression", ask=3, value=5, trust=3), Step("tasting", "progression", ask=4, value=6, trust=4),
+                       Step("reviews", "reinforcement", ask=1.5, value=3, trust=7), Step("book", "conversion", ask=7, value=8, trust=5)])
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -174,6 +198,12 @@ CLAIMS: list[Claim] = [
           "the 7-step consulting ladder converts more strangers than the one big ask"),
     Claim("lesson 09", _first_then_ask("b2b_consulting", 6), _first_then_ask("b2b_consulting", 2), "cold", "robust",
           "asking after the whole ladder converts more strangers than asking after two steps"),
+    Claim("ex02", _ledgerly(True), _ledgerly(False), "cold", "consistency",
+          "Ledgerly's climbing asks beat tiny asks and a jump (only if bigger yeses commit more)"),
+    Claim("ex03", _crumb(True), _crumb(False), "hot", "consistency",
+          "for last year's clients, a funnel with bigger steps beats the ladder for strangers (only if bigger yeses commit more)"),
+    Claim("ex03", _crumb(False), _last_only(_crumb(False)), "cold", "robust",
+          "for strangers, Crumb & Co.'s ladder beats the booking asked alone"),
 ]
 
 
