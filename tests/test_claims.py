@@ -213,6 +213,84 @@ def _juniper() -> Funnel:
 _MISTAKES = ("too_much_too_early", "skipping_steps", "no_value_between_steps", "overcomplicated", "no_guidance")
 
 
+def _cloud(middle_ask: float | None) -> Build:
+    """Lessons 05 and 09: the cloud-cost consultancy's ladder; ``middle_ask`` flattens steps 2-5 to that ask."""
+    def build() -> Funnel:
+        steps = [S("read_post", stage="entry"), S("calculator"), S("download_guide"),
+                 Step("Get a free two-week cost scan", "progression", ask=5, value=7, trust=4), S("case_study"), S("buy")]
+        if middle_ask is not None:
+            steps = [steps[0], *[s.replace(ask=middle_ask) for s in steps[1:5]], steps[5]]
+        return Funnel(steps, name="gradual" if middle_ask is None else "tiny asks, then a jump")
+    return build
+
+
+def _last_only(build: Build) -> Build:
+    """The one-big-ask version of a design: its last step alone."""
+    return lambda: Funnel([build()[-1]], name="one big ask")
+
+
+def _first_then_ask(name: str, k: int) -> Build:
+    """An example's first ``k`` steps, then its conversion (lesson 09's timing table)."""
+    def build() -> Funnel:
+        f = get_example(name)
+        return Funnel([*f.steps[:k], f[-1]], name=f"ask after {k} steps")
+    return build
+
+
+def _yoga_trust(shift: float = 0, at_purchase: float | None = None) -> Build:
+    """Lesson 06: the yoga studio with a case study, trust shifted at every step or set at the purchase."""
+    def build() -> Funnel:
+        steps = [s.replace(trust=min(10, max(0, s.trust + shift))) for s in _yoga("case_study")()]
+        if at_purchase is not None:
+            steps[-1] = steps[-1].replace(trust=at_purchase)
+        return Funnel(steps)
+    return build
+
+
+def _small_buy(ladder: bool) -> Build:
+    """Lesson 07: a low-price, low-risk purchase (ask 3), offered directly or after three small steps."""
+    def build() -> Funnel:
+        buy = S("buy", name="Buy a low-price item with free returns", ask=3)
+        return Funnel([S("watch_clip"), S("quiz"), S("download_guide"), buy] if ladder else [buy])
+    return build
+
+
+def _bakery_rewards(rewarding: bool) -> Build:
+    """Lesson 08: the bakery with rewarding steps, or the same asks giving little back."""
+    def build() -> Funnel:
+        good = [S("watch_clip"), S("quiz", value=5), S("download_guide"), S("webinar", value=7),
+                S("testimonials", value=3), S("buy", ask=7)]
+        if rewarding:
+            return Funnel(good)
+        return Funnel([good[0], good[1].replace(value=1), good[2].replace(value=2), good[3].replace(value=3),
+                       good[4], good[5]])
+    return build
+
+
+def _ledgerly(gradual: bool) -> Build:
+    """Exercise ex02, question 4: the same five Ledgerly steps with tiny asks and a jump, or climbing asks."""
+    def build() -> Funnel:
+        asks = [1, 2.5, 4, 5.5] if gradual else [1, 1.5, 1.5, 2]
+        stages = ["entry", "engagement", "progression", "reinforcement"]
+        steps = [Step(f"step {i + 1}", stage, ask=ask, value=4, trust=3) for i, (stage, ask) in enumerate(zip(stages, asks))]
+        return Funnel([*steps, Step("Subscribe to a paid plan", "conversion", ask=8, value=8, trust=5)])
+    return build
+
+
+def _crumb(regulars: bool) -> Build:
+    """Exercise ex03, question 3: Crumb & Co.'s ladder for strangers, or the solution's funnel for last year's clients."""
+    def build() -> Funnel:
+        if regulars:
+            return Funnel([Step("menu", "entry", ask=2, value=3, trust=3), Step("slot", "engagement", ask=4, value=5, trust=5),
+                           Step("tasting", "progression", ask=5.5, value=6, trust=5),
+                           Step("quote", "reinforcement", ask=5, value=6, trust=7),
+                           Step("book", "conversion", ask=7, value=8, trust=6)])
+        return Funnel([Step("video", "entry", ask=1, value=2, trust=1), Step("quiz", "engagement", ask=2, value=4, trust=2),
+                       Step("guide", "progression", ask=3, value=5, trust=3), Step("tasting", "progression", ask=4, value=6, trust=4),
+                       Step("reviews", "reinforcement", ask=1.5, value=3, trust=7), Step("book", "conversion", ask=7, value=8, trust=5)])
+    return build
+
+
 CLAIMS: list[Claim] = [
     # funnel_lib.examples: each good example beats its broken twin, for the example's audience
     *[Claim(f"examples.{name}", _example(e.variant_of), _example(name), e.audience,  # type: ignore[arg-type]
@@ -311,6 +389,33 @@ CLAIMS: list[Claim] = [
     *[Claim("lesson 13", _juniper, lambda: big_ask_baseline(_juniper()), audience, "decision_softness",
             f"the yoga ladder converts more of a {audience} audience than the direct ask (depends on decision softness)")
       for audience in ("warm", "hot")],
+    # --- lessons 05-09 (les2) ---
+    Claim("lesson 05", _cloud(None), _last_only(_cloud(None)), "cold", "robust",
+          "the consultancy's gradual ladder converts more strangers than the engagement asked cold"),
+    Claim("lesson 05", _cloud(None), _cloud(1), "cold", "consistency",
+          "a gradual ladder beats the same steps with tiny asks and a final jump (only if bigger yeses commit more)"),
+    Claim("lesson 06", _yoga_trust(at_purchase=8), _yoga_trust(at_purchase=0), "cold", "robust",
+          "reassurance (a guarantee and reviews) at the purchase raises conversion"),
+    Claim("lesson 06", _yoga_trust(shift=2), _yoga_trust(shift=-2), "cold", "robust",
+          "more trust at every step raises conversion"),
+    Claim("lesson 07", _example("online_course"), _last_only(_example("online_course")), "cold", "robust",
+          "for strangers the course ladder beats the direct enrolment ask"),
+    Claim("lesson 07", _small_buy(False), _small_buy(True), "hot", "robust",
+          "for a simple low-risk purchase, a direct offer beats a ladder (hot audience)"),
+    Claim("lesson 08", _bakery_rewards(True), _bakery_rewards(False), "cold", "robust",
+          "steps that give value beat the same asks giving little back (cold)"),
+    Claim("lesson 08", _bakery_rewards(True), _bakery_rewards(False), "hot", "robust",
+          "steps that give value beat the same asks giving little back (hot)"),
+    Claim("lesson 09", _example("b2b_consulting"), _last_only(_example("b2b_consulting")), "cold", "robust",
+          "the 7-step consulting ladder converts more strangers than the one big ask"),
+    Claim("lesson 09", _first_then_ask("b2b_consulting", 6), _first_then_ask("b2b_consulting", 2), "cold", "robust",
+          "asking after the whole ladder converts more strangers than asking after two steps"),
+    Claim("ex02", _ledgerly(True), _ledgerly(False), "cold", "consistency",
+          "Ledgerly's climbing asks beat tiny asks and a jump (only if bigger yeses commit more)"),
+    Claim("ex03", _crumb(True), _crumb(False), "hot", "consistency",
+          "for last year's clients, a funnel with bigger steps beats the ladder for strangers (only if bigger yeses commit more)"),
+    Claim("ex03", _crumb(False), _last_only(_crumb(False)), "cold", "robust",
+          "for strangers, Crumb & Co.'s ladder beats the booking asked alone"),
 ]
 
 

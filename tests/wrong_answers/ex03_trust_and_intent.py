@@ -69,9 +69,9 @@ regulars = Funnel([
     {
         "cell": "q4_answer",
         "loses": ["q4_test"],
-        "why": "assumes the ladder wins for every audience instead of simulating",
+        "why": "assumes, without simulating, that only strangers need the ladder and that it is too small for hot",
         "source": """\
-ladder_beats_big_ask = ['cold', 'warm', 'hot']
+ladder_beats_big_ask = ['cold']
 too_small_for = ['hot']
 why_hot = 'b'
 """,

@@ -54,10 +54,12 @@ for i in (1, 2, 3):
     {
         "cell": "q3_answer",
         "loses": ["q3_test"],
-        "why": "adds only a reviews click: the checker is content, but people are not yet ready for the ask",
+        "why": "prepares people with a paid three-month plan before the subscription: a bigger ask than the "
+               "conversion, too early (the checker finds errors)",
         "source": """\
 freshfork_ready = Funnel([*freshfork_start,
                           Step('Read reviews', 'reinforcement', ask=1.5, value=2, trust=7),
+                          Step('Pay for a 3-month box plan up front', 'progression', ask=8.5, value=5, trust=4),
                           subscribe])
 """,
     },
