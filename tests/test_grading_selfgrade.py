@@ -188,6 +188,16 @@ def test_course_specific_notebook_id_wins(tmp_path: Path) -> None:
     assert identify_exercise(course, tmp_path / "copy.ipynb", ex03)[0] != "ex04_reward_and_conversion"
 
 
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_every_assignment_notebook_carries_its_course_specific_id(folder: str) -> None:
+    notebooks = sorted((ROOT / folder).glob("ex*/*.ipynb"))
+    assert len(notebooks) >= 9
+    for path in notebooks:
+        meta = json.loads(path.read_text("utf-8"))["metadata"]
+        want = f"small-yeses/{path.parent.name}/{path.stem}"
+        assert (meta.get("funnel_grading") or {}).get("id") == want, f"{path.relative_to(ROOT)} lacks id {want!r}"
+
+
 @pytest.mark.slow
 def test_check_exercise_inside_the_notebook(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from funnel_lib.grading import check_exercise
