@@ -99,8 +99,9 @@ def test_every_control_is_labelled_and_keyboard_usable(builder: FunnelBuilder) -
         if hasattr(control, "description_allow_html"):
             assert control.description_allow_html is False
     sliders = [w for w in controls if isinstance(w, widgets.FloatSlider)]
-    assert {s.description for s in sliders} == {"Ask", "Value", "Trust"}
-    assert all((s.min, s.max, s.step) == (0, 10, 0.5) and s.continuous_update for s in sliders)
+    assert {s.description for s in sliders} == {"Ask", "Value", "Trust", "Effort to cancel", "Cost not shown before"}
+    assert all((s.min, s.step) == (0, 0.5) and s.continuous_update for s in sliders)
+    assert all(s.max == 10 for s in sliders if s.description != "Cost not shown before"), "hidden cost is capped by the ask"
     assert "Step 3 ask" in builder.rows[2].ask.tooltip
     # every row control carries its accessible name, with the step number, for the page's script
     for i, row in enumerate(builder.rows):
@@ -818,4 +819,64 @@ def test_svg_duel_chart_follows_the_audience() -> None:
         duel.audience = "hot"
         assert "hot audience" in duel.chart.summary
     finally:
+        duel.close()
+
+
+# --- ethics fields in the builder, and readable snapshots outside a kernel ----------------------
+
+def test_ethics_toggle_shows_the_fields_and_a_ticked_box_reaches_the_checker(builder: FunnelBuilder) -> None:
+    row = builder.rows[2]
+    assert row.ethics_box.layout.display == "none", "the ethics fields start folded away"
+    row.care.value = True
+    assert row.ethics_box.layout.display is None
+    assert not [f for f in builder.report.findings if f.principle == "ethics"]
+    row.ethics["consent_preticked"].value = True
+    assert builder.funnel.steps[2].consent_preticked is True
+    codes = {f.code for f in builder.report.findings if f.principle == "ethics"}
+    assert codes == {"MC601"}, codes
+    assert "MC601" in builder.findings_html.value
+    row.ethics["consent_preticked"].value = False
+    assert not [f for f in builder.report.findings if f.principle == "ethics"]
+    builder.load("preticked_consent")
+    for i, step in enumerate(builder.funnel.steps):
+        assert builder.rows[i].ethics["consent_preticked"].value is step.consent_preticked, "rows follow a loaded design"
+
+
+def test_hidden_cost_never_exceeds_the_ask(builder: FunnelBuilder) -> None:
+    row = builder.rows[-1]
+    ask = builder.funnel.steps[-1].ask
+    assert row.ethics["hidden_cost"].max == ask
+    row.ethics["hidden_cost"].value = ask
+    row.ask.value = ask - 2
+    step = builder.funnel.steps[-1]
+    assert step.ask == ask - 2 and step.hidden_cost == ask - 2, "a hidden cost shrinks with its ask"
+    assert row.ethics["hidden_cost"].value == ask - 2 and row.ethics["hidden_cost"].max == ask - 2
+    assert builder.error_html.layout.display == "none"
+
+
+def test_ethics_controls_carry_step_specific_accessible_names(builder: FunnelBuilder) -> None:
+    row = builder.rows[1]
+    assert "funnel-aria--Step_2_how_it_treats_people" in row.care._dom_classes
+    assert "funnel-aria--Step_2_shaming_no_button" in row.ethics["confirmshaming"]._dom_classes
+    for key, control in row.ethics.items():
+        assert control.description, key
+        assert any(c.startswith("funnel-aria--Step_2_") for c in control._dom_classes), key
+
+
+def test_builder_and_duel_read_well_without_a_kernel() -> None:
+    b = FunnelBuilder(get_example("online_course"), chart="image")
+    duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+    try:
+        text = repr(b)
+        assert text.startswith("FunnelBuilder(") and "children=" not in text and len(text) < 600
+        assert share_text(b.result.conversion) in text and "teaching model" in text
+        bundle = b._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        assert "children=" not in bundle["text/plain"]
+        assert get_example("online_course").steps[0].name in bundle["text/html"]
+        dtext = repr(duel)
+        assert "children=" not in dtext and share_text(duel.result_b.conversion) in dtext
+        assert "teaching model" in duel._repr_mimebundle_()["text/html"]
+    finally:
+        b.close()
         duel.close()

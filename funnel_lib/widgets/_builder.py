@@ -103,8 +103,41 @@ def funnel_code(funnel: Funnel, variable: str = "funnel") -> str:
     return "\n".join(lines)
 
 
+#: The builder's labels for the ethics fields of a step (see :class:`funnel_lib.model.Step`).
+_ETHICS_LABELS: dict[str, str] = {
+    "consent_preticked": "Consent box pre-ticked",
+    "card_required": "Card required",
+    "auto_renews": "Renews into a paid plan",
+    "added_extras": "Extras added to the basket",
+    "false_urgency": "Untrue urgency or scarcity",
+    "confirmshaming": "Shaming 'no' button",
+    "cancel_effort": "Effort to cancel",
+    "hidden_cost": "Cost not shown before",
+}
+
+_ETHICS_TIPS: dict[str, str] = {
+    "consent_preticked": "a consent box (e-mails, sharing data) is already ticked for the person",
+    "card_required": "the step asks for payment details, even if nothing is charged yet",
+    "auto_renews": "what the step starts turns into a paid plan unless cancelled",
+    "added_extras": "a paid extra the person did not choose is put in the basket",
+    "false_urgency": "a countdown, deadline or 'only 2 left' that is not true",
+    "confirmshaming": "the way to say no is worded to shame the person",
+    "cancel_effort": "how hard it is to undo: 0 nothing to undo, 1 one click, 8 a phone call",
+    "hidden_cost": "part of the ask not shown before (fees at checkout), at most the ask",
+}
+
+
+def _spoken(label: str) -> str:
+    """A label as plain words for an accessible name ("Shaming 'no' button" -> "shaming no button")."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in label.lower()).split())
+
+
 class StepRow:
     """The controls of one position in the builder: name, stage, ask / value / trust, up, down, remove.
+
+    Each row also has a "How it treats people" toggle that shows the step's ethics fields (a
+    pre-ticked consent box, a card, auto-renewal, cancel effort, hidden costs, extras added to
+    the basket, untrue urgency, a shaming "no"), so the ethics rules (MC6xx) can be tried live.
 
     Rows are positional: row ``i`` always shows step ``i`` of the funnel. Moving or removing a
     step re-fills the rows' values instead of re-creating widgets, so every control stays
@@ -139,13 +172,29 @@ class StepRow:
         self.down.add_class("funnel-down")
         self.remove = widgets.Button(description="Remove", icon="trash", layout=widgets.Layout(width="auto"))
         self.remove.add_class("funnel-remove")
+        self.care = widgets.ToggleButton(description="How it treats people", value=False,
+                                         layout=widgets.Layout(width="auto"))
+        self.care.add_class("funnel-ethics-toggle")
+        self.ethics: dict[str, widgets.Widget] = {}
+        for key, label in _ETHICS_LABELS.items():
+            if key in ("cancel_effort", "hidden_cost"):
+                control: widgets.Widget = self._slider(label, f"funnel-{key.replace('_', '-')}")
+            else:
+                control = widgets.Checkbox(description=label, indent=False, value=False,
+                                           layout=widgets.Layout(width="auto"))
+                control.add_class(f"funnel-{key.replace('_', '-')}")
+            self.ethics[key] = control
+        self.ethics_box = widgets.VBox(list(self.ethics.values()),
+                                       layout=widgets.Layout(width="auto", display="none"))
+        self.ethics_box.add_class("funnel-ethics")
 
-        buttons = widgets.HBox([self.up, self.down, self.remove], layout=widgets.Layout(flex="0 0 auto"))
+        buttons = widgets.HBox([self.up, self.down, self.remove, self.care], layout=widgets.Layout(
+            flex="0 0 auto", flex_flow="row wrap"))
         self.box = widgets.VBox([widgets.HBox([self.number, self.name], layout=widgets.Layout(
                                      width="100%", align_items="center")),
                                  widgets.HBox([self.stage, buttons], layout=widgets.Layout(
                                      width="100%", flex_flow="row wrap", align_items="center")),
-                                 self.ask, self.value, self.trust],
+                                 self.ask, self.value, self.trust, self.ethics_box],
                                 layout=widgets.Layout(width="auto"))
         self.box.add_class("funnel-step")
         # accessible names that say which step a control belongs to ("Step 2 ask"; rows are
@@ -154,15 +203,19 @@ class StepRow:
         for control, name in ((self.name, f"Step {n} name"), (self.stage, f"Step {n} stage"),
                               (self.ask, f"Step {n} ask"), (self.value, f"Step {n} value"),
                               (self.trust, f"Step {n} trust"), (self.up, f"Move step {n} up"),
-                              (self.down, f"Move step {n} down"), (self.remove, f"Remove step {n}")):
+                              (self.down, f"Move step {n} down"), (self.remove, f"Remove step {n}"),
+                              (self.care, f"Step {n} how it treats people"),
+                              *((c, f"Step {n} {_spoken(_ETHICS_LABELS[k])}") for k, c in self.ethics.items())):
             control.add_class(aria_class(name))
 
         self._observed: list[tuple[widgets.Widget, Any]] = []
         for control, field in ((self.name, "name"), (self.stage, "stage"), (self.ask, "ask"),
-                               (self.value, "value"), (self.trust, "trust")):
+                               (self.value, "value"), (self.trust, "trust"), *((c, k) for k, c in self.ethics.items())):
             handler = functools.partial(builder._on_field, self, field)
             control.observe(handler, names="value")
             self._observed.append((control, handler))
+        self.care.observe(self._on_care, names="value")
+        self._observed.append((self.care, self._on_care))
         self._clicks: list[tuple[widgets.Button, Any]] = []
         for button, handler in ((self.up, functools.partial(builder._on_move, self, -1)),
                                 (self.down, functools.partial(builder._on_move, self, +1)),
@@ -170,6 +223,10 @@ class StepRow:
             button.on_click(handler)
             self._clicks.append((button, handler))
         self.closed = False
+
+    def _on_care(self, change: dict[str, Any]) -> None:
+        """Show or hide the step's ethics fields."""
+        self.ethics_box.layout.display = None if change["new"] else "none"
 
     @staticmethod
     def _slider(label: str, css: str) -> widgets.FloatSlider:
@@ -201,8 +258,10 @@ class StepRow:
         self.position = position
         n = position + 1
         self.number.value = f"<span aria-hidden='true'>{n}.</span>"
+        self.ethics["hidden_cost"].max = max(step.ask, 0.5)
         for control, value in ((self.name, step.name), (self.stage, step.stage.value), (self.ask, step.ask),
-                               (self.value, step.value), (self.trust, step.trust)):
+                               (self.value, step.value), (self.trust, step.trust),
+                               *((c, getattr(step, k)) for k, c in self.ethics.items())):
             if control.value != value:
                 control.value = value
         tips = {
@@ -214,6 +273,8 @@ class StepRow:
             self.up: f"Move step {n} up: earlier in the funnel",
             self.down: f"Move step {n} down: later in the funnel",
             self.remove: f"Remove step {n}: take it out of the funnel (Undo brings it back)",
+            self.care: f"Step {n}: show or hide how the step treats people (the ethics rules, lesson 12)",
+            **{self.ethics[key]: f"Step {n} {_spoken(label)}: {_ETHICS_TIPS[key]}" for key, label in _ETHICS_LABELS.items()},
         }
         for control, tip in tips.items():
             if control.tooltip != tip:
@@ -675,6 +736,42 @@ class FunnelBuilder(widgets.VBox):
             "error": self.error_html.value,
         }
 
+    def __repr__(self) -> str:
+        result = self.result
+        predicted = (f"; the teaching model predicts {share_text(result.conversion)} of people shown the first "
+                     "step convert") if result is not None else ""
+        steps = " > ".join(step.name for step in self._funnel.steps)
+        return (f"FunnelBuilder({self._funnel.name or 'untitled funnel'!r}, {len(self._funnel)} steps, "
+                f"{self.audience} audience{predicted}): {steps}")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def static_html(self) -> str:
+        """A static HTML snapshot of the current design and its prediction, for views without a kernel.
+
+        An HTML export, GitHub or nbviewer shows it in place of the live builder.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> html = b.static_html()
+        >>> "funnel-design" in html and "teaching model" in html
+        True
+        >>> b.close()
+        """
+        result = self.result
+        line = (f"<p>Audience: {esc(self.audience)}. The teaching model predicts that "
+                f"<b>{share_text(result.conversion)}</b> of the people shown the first step convert "
+                "(a model result, not a forecast).</p>") if result is not None else ""
+        return (f"<div class='funnel-builder-static'>{self._funnel._repr_html_()}{line}"
+                "<p><i>Run the notebook to change the design interactively.</i></p></div>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The live widget for a kernel, plus a text summary and a static HTML snapshot for everything else."""
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
     def close(self) -> None:
         """Close the builder and every widget in it (rows, chart, controls).
 
@@ -919,7 +1016,13 @@ class FunnelBuilder(widgets.VBox):
             new_value = text
         elif field == "stage":
             new_value = Stage.coerce(new_value)
-        self._funnel.replace(index, **{field: new_value})
+        changes = {field: new_value}
+        if field == "ask" and old.hidden_cost > new_value:
+            changes["hidden_cost"] = new_value  # a hidden cost is part of the ask, so it shrinks with it
+        self._funnel.replace(index, **changes)
+        if field == "ask":
+            with self._quiet():
+                row.show(self._funnel.steps[index], index, len(self._funnel))
         if field == "name":
             if row.name.value != new_value:
                 with self._quiet():

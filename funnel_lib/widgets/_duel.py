@@ -228,6 +228,38 @@ class FunnelDuel(widgets.VBox):
         """
         return self.results[1]
 
+    def __repr__(self) -> str:
+        a, b = self.result_a.conversion, self.result_b.conversion
+        name_a, name_b = self._names()
+        return (f"FunnelDuel({name_a!r} vs {name_b!r}, {self.audience} audience; the teaching model predicts "
+                f"{share_text(a)} vs {share_text(b)} of people shown the first step convert)")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def static_html(self) -> str:
+        """A static HTML snapshot of both designs and their predictions, for views without a kernel.
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> "teaching model" in duel.static_html()
+        True
+        >>> duel.close()
+        """
+        name_a, name_b = self._names()
+        a, b = self.result_a.conversion, self.result_b.conversion
+        return (f"<div class='funnel-duel-static'><p>Audience: {esc(self.audience)}. The teaching model predicts "
+                f"<b>{share_text(a)}</b> for {esc(name_a)} and <b>{share_text(b)}</b> for {esc(name_b)} "
+                "(shares of the people shown the first step; model results, not forecasts).</p>"
+                f"{self.funnel_a._repr_html_()}{self.funnel_b._repr_html_()}"
+                "<p><i>Run the notebook to compare interactively.</i></p></div>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The live widget for a kernel, plus a text summary and a static HTML snapshot for everything else."""
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
     def close(self) -> None:
         """Close the duel and every widget in it.
 

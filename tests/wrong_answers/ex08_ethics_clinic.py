@@ -55,10 +55,11 @@ fixed_3.replace(4, ask=4.5, hidden_cost=0, added_extras=False, false_urgency=Fal
     {
         "cell": "q2b_answer",
         "loses": ["q2b_test"],
-        "why": "drops the newsletter step altogether: no error, but fewer people convert (the hidden test catches it)",
+        "why": ("removes both patterns but turns the newsletter into promotions only (value 1): no error, "
+                "but fewer people convert (the hidden test catches it)"),
         "source": """\
 fixed_2 = clinic_2.copy()
-fixed_2.remove(2)
+fixed_2.replace(2, consent_preticked=False, confirmshaming=False, value=1)
 """,
     },
 ]
