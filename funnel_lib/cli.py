@@ -237,8 +237,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Optional modules that cost seconds to import and that no ``funnel`` command uses: jsonschema
+#: imports ``rfc3987_syntax`` (it builds a grammar, ~1.5 s) only to check the "iri" string format,
+#: which the notebook schemas nbformat validates against never use.
+_SLOW_UNUSED_MODULES = ("rfc3987_syntax",)
+
+
+def _skip_slow_unused_imports() -> list[str]:
+    """Mark :data:`_SLOW_UNUSED_MODULES` as absent in this process (only before jsonschema loads); return them.
+
+    Used when ``funnel`` runs as a program, never in a process that may run other code (a kernel).
+
+    >>> isinstance(_skip_slow_unused_imports(), list)
+    True
+    """
+    if "jsonschema" in sys.modules:
+        return []
+    skipped = [name for name in _SLOW_UNUSED_MODULES if name not in sys.modules]
+    for name in skipped:
+        sys.modules[name] = None  # type: ignore[assignment] - `import name` now raises ImportError
+    return skipped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``funnel`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit code."""
+    if argv is None:  # run as a program (``funnel ...``, ``python -m funnel_lib ...``)
+        _skip_slow_unused_imports()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

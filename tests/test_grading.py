@@ -23,7 +23,8 @@ import grading_fixtures as gf  # noqa: E402
 
 from funnel_lib.cli import main  # noqa: E402
 from funnel_lib.grading import Limits, autograde  # noqa: E402
-from funnel_lib.grading._autograde import _grade_in_sandbox, _Plan  # noqa: E402
+from funnel_lib.grading._planning import _Plan  # noqa: E402
+from funnel_lib.grading._worker import _grade_in_sandbox  # noqa: E402
 from funnel_lib.grading._course import load_course  # noqa: E402
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -108,3 +109,46 @@ def test_records_round_trip_and_refuse_strangers() -> None:
         WorkerOutcome.from_json('{"status": "ok", "sneaky": 1}')
     with pytest.raises(ValueError, match="Task JSON must be an object, got list"):
         Task.from_json("[1]")
+
+
+def test_a_reused_clean_kernel_is_reset_first() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from funnel_lib.grading._checker import RESET_SOURCE
+
+    test = new_code_cell("assert rate == 0.3", metadata={"nbgrader": {"grade": True, "solution": False,
+                                                                       "grade_id": "rate_test", "points": 1}})
+    nb = new_notebook(cells=[new_code_cell("rate = 0.3"), test])
+    checker, where, _ = checker_notebook(nb, find_test_cells(nb), {1: dumps({"rate": 0.3}, ["rate"])},
+                                         reset=RESET_SOURCE)
+    assert checker.cells[0].source == RESET_SOURCE and checker.cells[0].metadata["funnel_grading"] == "reset"
+    assert where == {1: 2} and "restore" in checker.cells[1].source
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell(config=config)
+    try:
+        shell.run_cell("rate = 0.3  # the previous student's answer")
+        assert shell.run_cell(RESET_SOURCE).success
+        assert "rate" not in shell.user_ns
+    finally:
+        shell.cleanup()
+
+
+@pytest.mark.slow
+def test_one_slot_grades_students_in_turn_without_leaks(tmp_path: Path) -> None:
+    """One worker slot, one warm clean kernel: a blank answer after a right one still earns nothing."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import grading_fixtures as gf
+
+    from funnel_lib.grading import autograde
+
+    course = gf.make_course(tmp_path / "course")
+    kinds = {"s1": "right", "s2": "blank", "s3": "right", "s4": "blank", "s5": "wrong"}
+    for student, kind in kinds.items():
+        gf.submit(course, student, kind)
+    report = autograde(gf.ASSIGNMENT, course, jobs=1)
+    got = {r.student: (r.status, r.score) for r in report.results}
+    assert got == {s: ("graded", gf.EXPECTED_SCORE[kind]) for s, kind in kinds.items()}, got
