@@ -45,9 +45,11 @@ import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import anywidget
 import ipywidgets as widgets
 
 from funnel_lib._validate import check_choice, check_name
@@ -71,6 +73,8 @@ FEEDBACK_COLOURS: Mapping[str, str] = MappingProxyType({
 >>> FEEDBACK_COLOURS["background"]
 '#FFFFFF'
 """
+
+_QUIZ_KEYS_ESM = (Path(__file__).with_name("_quiz_keys.js")).read_text(encoding="utf-8")
 
 _MARKS = {"correct": "✓", "wrong": "✗", "neutral": "•"}
 
@@ -198,6 +202,17 @@ def _feedback_html(text: str) -> str:
             f"border-left:4px solid {colour};padding:2px 8px'>{_MARKS[tone]} {html.escape(text)}</div>")
 
 
+class _RadioGroupKeys(anywidget.AnyWidget):
+    """An invisible helper that makes each question's options one keyboard radio group in the page.
+
+    It gives the options a shared ``name`` (so the arrow keys move the answer), names the group by
+    its question, and keeps JupyterLab's notebook shortcuts from taking the arrow keys
+    (``_quiz_keys.js``).
+    """
+
+    _esm = _QUIZ_KEYS_ESM
+
+
 class Quiz(widgets.VBox):
     """A few questions shown together, each a radio group with its own immediate feedback.
 
@@ -242,12 +257,14 @@ class Quiz(widgets.VBox):
             choice.observe(lambda change, i=i: self._show(i), names="value")
             self._choices.append(choice)
             self._feedback.append(feedback)
-            rows += [widgets.HTML(f"<b>{i + 1}. {html.escape(q.prompt)}</b>"), choice, feedback]
+            prompt = widgets.HTML(f"<b>{i + 1}. {html.escape(q.prompt)}</b>")
+            prompt.add_class("funnel-quiz-prompt")
+            rows += [prompt, choice, feedback]
         self._check = widgets.Button(description="Check my answers", tooltip="Show feedback for every question")
         self._check.on_click(lambda _button: self.check_all())
         self._summary = widgets.HTML("")
         self._summary.add_class("funnel-quiz-summary")
-        rows += [self._check, self._summary]
+        rows += [self._check, self._summary, _RadioGroupKeys()]
         super().__init__(rows)
         self.add_class("funnel-quiz")
 

@@ -25,6 +25,7 @@ import pytest
 
 from funnel_lib.examples import get_example
 from funnel_lib.simulate import simulate
+from funnel_lib.widgets._common import share_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -89,7 +90,7 @@ def test_voila_demo_slider_changes_readout_and_chart(browser: Any, voila_demo: A
         wait_until(lambda: readout.inner_text() != before_text, 15, "the conversion readout did not change")
         funnel = get_example("one_big_ask")
         funnel.replace(0, ask=6.5)
-        expected = f"{simulate(funnel, 'cold').conversion:.1%}"
+        expected = share_text(simulate(funnel, "cold").conversion)
         wait_until(lambda: expected in readout.inner_text(), 15,
                    f"the readout shows {readout.inner_text()!r}, expected {expected}")
         wait_until(lambda: desc.text_content() != before_desc, 15, "the chart did not change")

@@ -268,8 +268,6 @@ def test_voila_culls_the_kernel_of_a_closed_page(browser: Any, tmp_path: Path, s
 
 # --- JupyterLab, learner mode -------------------------------------------------------------------
 
-QUIZ_REWORKED = "aria-live" in (ROOT / "funnel_lib" / "quiz.py").read_text(encoding="utf-8")
-
 
 @pytest.fixture(scope="module")
 def learner_lab(tmp_path_factory: pytest.TempPathFactory, server_helpers: Any) -> Iterator[Any]:
@@ -342,8 +340,6 @@ def test_lab_builder_side_by_side_at_1366x800(lesson_page: Any, tmp_path: Path) 
     assert violations == [], f"axe-core on the builder in JupyterLab: {violations}"
 
 
-@pytest.mark.xfail(not QUIZ_REWORKED, strict=True,
-                   reason="the quiz's feedback is not announced (aria-live) until the quiz rework is merged")
 def test_quiz_is_a_radio_group_used_with_arrow_keys(lesson_page: Any, tmp_path: Path) -> None:
     page = lesson_page
     quiz = page.locator(".funnel-quiz").first

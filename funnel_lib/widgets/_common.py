@@ -110,16 +110,16 @@ def esc(text: Any) -> str:
 
 
 def pct(share: float) -> str:
-    """A share as a percentage with one decimal ("<0.1%" for tiny non-zero shares).
+    """A share as a short percentage: one decimal from 1 %, two significant digits below (as the charts).
 
-    >>> pct(0.257), pct(0.0001), pct(float("nan"))
-    ('25.7%', '<0.1%', 'n/a')
+    Real cold-audience rates are often 0.1-1 %, so "0.1%" for all of them would hide every change.
+
+    >>> pct(0.257), pct(0.0014), pct(0.0001), pct(float("nan"))
+    ('25.7%', '0.14%', '0.01%', 'n/a')
     """
-    if share != share:  # NaN
-        return "n/a"
-    if 0 < share < 0.0005:
-        return "<0.1%"
-    return f"{share:.1%}"
+    from funnel_lib.plots import _pct
+
+    return _pct(share)
 
 
 def describe(value: Any) -> str:
@@ -347,6 +347,4 @@ def share_text(share: float) -> str:
     >>> share_text(0.257), share_text(0.0025), share_text(0.00031)
     ('25.7%', '0.25%', '0.031%')
     """
-    from funnel_lib.plots import _pct
-
-    return _pct(share)
+    return pct(share)
