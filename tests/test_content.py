@@ -120,3 +120,24 @@ def test_lessons_are_covered_topics_are_taught_there() -> None:
             continue
         stage = topic.removeprefix("Stage: ").lower()
         assert stage in text_of(lessons[number]).lower(), f"lesson {number} never mentions the stage {stage!r}"
+
+
+def _markdown(path: Path) -> list[str]:
+    return ["".join(cell["source"]) for cell in json.loads(path.read_text("utf-8"))["cells"]
+            if cell["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[1:], ids=lambda p: p.name)
+def test_every_lesson_ends_with_a_your_funnel_prompt(path: Path) -> None:
+    headed = [text for text in _markdown(path) if re.search(r"^#+ .*\byour funnel\b", text, re.I | re.M)]
+    assert headed, f"{path.name} has no 'Your funnel' prompt applying the idea to the learner's own product"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(ROOT.glob("*/ex*/*.ipynb")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_image_has_alt_text(path: Path) -> None:
+    for text in _markdown(path):
+        for alt in re.findall(r"!\[([^\]]*)\]\(", text):
+            assert alt.strip(), f"{path.name}: a markdown image without alt text"
+        for tag in re.findall(r"<img\b[^>]*>", text, re.I):
+            assert re.search(r"\balt\s*=\s*['\"][^'\"]+['\"]", tag), f"{path.name}: {tag} has no alt text"
