@@ -19,6 +19,7 @@ from funnel_lib.stages import Stage
 from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart, choose_backend
 from funnel_lib.widgets._svg import SvgFunnelChart
 from funnel_lib.widgets._common import (
+    StaticSnapshot,
     range_note,
     share_text,
     aria_class,
@@ -303,7 +304,7 @@ class StepRow:
         close_tree(self.box)
 
 
-class FunnelBuilder(widgets.VBox):
+class FunnelBuilder(StaticSnapshot, widgets.VBox):
     """An interactive funnel builder for JupyterLab and Voila: edit steps, see the model react live.
 
     ``funnel`` is a :class:`~funnel_lib.model.Funnel`, the name of an example in
@@ -744,9 +745,6 @@ class FunnelBuilder(widgets.VBox):
         return (f"FunnelBuilder({self._funnel.name or 'untitled funnel'!r}, {len(self._funnel)} steps, "
                 f"{self.audience} audience{predicted}): {steps}")
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
-
     def static_html(self) -> str:
         """A static HTML snapshot of the current design and its prediction, for views without a kernel.
 
@@ -764,13 +762,6 @@ class FunnelBuilder(widgets.VBox):
                 "(a model result, not a forecast).</p>") if result is not None else ""
         return (f"<div class='funnel-builder-static'>{self._funnel._repr_html_()}{line}"
                 "<p><i>Run the notebook to change the design interactively.</i></p></div>")
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The live widget for a kernel, plus a text summary and a static HTML snapshot for everything else."""
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = repr(self)
-        bundle["text/html"] = self.static_html()
-        return bundle
 
     def close(self) -> None:
         """Close the builder and every widget in it (rows, chart, controls).

@@ -16,7 +16,7 @@ from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.model import Funnel
 from funnel_lib.plots import OKABE_ITO, PALETTE
 
-__all__ = ["range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
+__all__ = ["StaticSnapshot", "range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
            "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS", "presenter_default",
            "presenter_toggle", "PRESENTER_ENV", "aria_class"]
 
@@ -249,6 +249,26 @@ def aria_class(name: str) -> str:
     if not name or "_" in name or not all(part.isalnum() for part in name.split(" ")):
         raise ValueError(f"name must be words of letters and digits separated by single spaces, got {name!r}")
     return "funnel-aria--" + name.replace(" ", "_")
+
+
+class StaticSnapshot:
+    """Mixin for widgets that also read well without a kernel: a short ``repr`` and a static HTML snapshot.
+
+    The class must define ``__repr__`` and ``static_html()``; a live kernel still gets the widget view.
+    """
+
+    def static_html(self) -> str:  # pragma: no cover - every user overrides it
+        raise NotImplementedError
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The live widget for a kernel, plus a text summary and a static HTML snapshot for everything else."""
+        bundle = super()._repr_mimebundle_(**kwargs) or {}  # type: ignore[misc]
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = self.static_html()
+        return bundle
 
 
 def presenter_default() -> bool:

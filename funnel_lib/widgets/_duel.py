@@ -15,6 +15,7 @@ from funnel_lib.plots import MODEL_NOTE, PALETTE
 from funnel_lib.simulate import SimulationResult, simulate
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
 from funnel_lib.widgets._common import (
+    StaticSnapshot,
     audience_picker,
     beats_note,
     close_tree,
@@ -110,7 +111,7 @@ class DuelChart(FigureDisplay):
         self.request_draw(full=True)
 
 
-class FunnelDuel(widgets.VBox):
+class FunnelDuel(StaticSnapshot, widgets.VBox):
     """Two funnel designs side by side for the same audience, with a switch for the audience.
 
     ``funnel_a`` and ``funnel_b`` are Funnels or example names; each card shows the design's
@@ -234,9 +235,6 @@ class FunnelDuel(widgets.VBox):
         return (f"FunnelDuel({name_a!r} vs {name_b!r}, {self.audience} audience; the teaching model predicts "
                 f"{share_text(a)} vs {share_text(b)} of people shown the first step convert)")
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
-
     def static_html(self) -> str:
         """A static HTML snapshot of both designs and their predictions, for views without a kernel.
 
@@ -252,13 +250,6 @@ class FunnelDuel(widgets.VBox):
                 "(shares of the people shown the first step; model results, not forecasts).</p>"
                 f"{self.funnel_a._repr_html_()}{self.funnel_b._repr_html_()}"
                 "<p><i>Run the notebook to compare interactively.</i></p></div>")
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The live widget for a kernel, plus a text summary and a static HTML snapshot for everything else."""
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = repr(self)
-        bundle["text/html"] = self.static_html()
-        return bundle
 
     def close(self) -> None:
         """Close the duel and every widget in it.
