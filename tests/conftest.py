@@ -42,7 +42,6 @@ import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from typing import Any  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
@@ -270,15 +269,3 @@ def voila_quiz(tmp_path: Path) -> Iterator[Server]:
 def server_helpers() -> object:
     """This module's helpers (start_voila, start_lab, chromium_or_skip, ...) for tests that start their own servers."""
     return sys.modules[__name__]
-
-
-def wait_until(condition: Any, timeout: float, message: str, interval: float = 0.05) -> Any:
-    """Poll ``condition()`` until it returns something truthy; fail with ``message`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(message)
-        time.sleep(interval)

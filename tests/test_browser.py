@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_until
 
 from funnel_lib.examples import get_example
 from funnel_lib.simulate import simulate
@@ -41,6 +41,18 @@ def keep(path: Path) -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(target) / path.name)
+
+
+def wait_until(condition: Any, timeout: float, message: str, interval: float = 0.05) -> Any:
+    """Poll ``condition()`` until it returns something truthy; fail with ``message`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(message)
+        time.sleep(interval)
 
 
 def assert_no_error_on_page(page: Any, errors: list[str]) -> None:

@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -50,6 +49,17 @@ def keep(page: Any, name: str, tmp_path: Path, **kwargs: Any) -> Path:
         Path(folder).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(folder) / name)
     return path
+
+
+def wait_until(condition: Any, timeout: float, message: str, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(message)
+        time.sleep(interval)
 
 
 class Guard:

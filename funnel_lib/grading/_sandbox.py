@@ -130,31 +130,24 @@ def describe_exit(returncode: int | None, limits: Limits) -> str:
     return f"the kernel was stopped by {name}"
 
 
-def proc_states() -> list[tuple[int, bytes, int]]:
-    """Every process in ``/proc`` as (pid, state letter, parent pid); empty where ``/proc`` is unreadable."""
-    states: list[tuple[int, bytes, int]] = []
+def _proc_table() -> dict[int, int]:
+    """pid -> parent pid of every live process (Linux /proc; zombies, already dead, are left out)."""
+    table: dict[int, int] = {}
     try:
-        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+        entries = os.listdir("/proc")
     except OSError:
-        return states
+        return table
     for entry in entries:
+        if not entry.isdigit():
+            continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as handle:
                 data = handle.read()
         except OSError:
             continue
         tail = data[data.rfind(b")") + 2:].split()
-        if len(tail) > 1:
-            states.append((int(entry), tail[0], int(tail[1])))
-    return states
-
-
-def _proc_table() -> dict[int, int]:
-    """pid -> parent pid of every live process (Linux /proc; zombies, already dead, are left out)."""
-    table: dict[int, int] = {}
-    for pid, state, ppid in proc_states():
-        if state != b"Z":
-            table[pid] = ppid
+        if len(tail) > 1 and tail[0] != b"Z":
+            table[int(entry)] = int(tail[1])
     return table
 
 
