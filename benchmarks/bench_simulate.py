@@ -3,7 +3,10 @@
 Prints a table of medians over several runs in this process. Targets from the foundation issue:
 exact engine on an 8-step funnel <= 5 ms (fast enough for a live slider), Monte Carlo for
 1,000,000 users x 8 steps <= 0.5 s, and >= 50x faster than the same cohort simulated one person
-at a time in plain Python. Issue 10: 200 plausible parameter sets of an 8-step funnel (the
+at a time in plain Python. The cohort race uses strangers who all engage with the first step (the
+cold audience's readiness, attention 1): at the calibrated cold attention of about 1 % nearly everyone
+leaves at step 1, so the per-person loop would do almost no work and the comparison would measure
+nothing. The cold cohort is timed too, for information. Issue 10: 200 plausible parameter sets of an 8-step funnel (the
 conversion range) in <= 30 ms, vectorised across draws, against the plain loop that runs the exact
 engine once per parameter set. The machine is shared: absolute times are noisy, ratios less so.
 
@@ -29,11 +32,14 @@ EIGHT_STEPS = Funnel([
     Step.from_catalog("download_guide"), Step.from_catalog("testimonials"), Step.from_catalog("webinar"),
     Step.from_catalog("free_trial"), Step.from_catalog("buy"),
 ], name="eight steps")
+ENGAGED = Audience("cold, all engaged", AUDIENCES["cold"].readiness_mean, AUDIENCES["cold"].readiness_sd,
+                   "cold strangers who all engage with the first step (every simulated person runs the funnel)",
+                   attention=1.0)
 
 
-def per_user_loop(funnel: Funnel, users: int, seed: int, p: ModelParams = DEFAULT_PARAMS) -> float:
+def per_user_loop(funnel: Funnel, users: int, seed: int, audience: Audience = ENGAGED,
+                  p: ModelParams = DEFAULT_PARAMS) -> float:
     """The same model, one person at a time, in plain Python (the peer a vectorised engine must beat)."""
-    audience = AUDIENCES["cold"]
     rng = random.Random(seed)
     steps = funnel.steps
     converted = 0
@@ -88,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     exact_s, exact = median_seconds(lambda: simulate(EIGHT_STEPS), max(args.runs, 50))
-    mc_s, mc = median_seconds(lambda: simulate(EIGHT_STEPS, users=args.users, seed=1), args.runs)
+    cold_mc_s, _ = median_seconds(lambda: simulate(EIGHT_STEPS, users=args.users, seed=1), args.runs)
+    engaged_conv = simulate(EIGHT_STEPS, ENGAGED).conversion
+    mc_s, mc = median_seconds(lambda: simulate(EIGHT_STEPS, ENGAGED, users=args.users, seed=1), args.runs)
     loop_s, loop_conv = median_seconds(lambda: per_user_loop(EIGHT_STEPS, args.users, seed=1), args.runs)
     draws_s, draws_vec = median_seconds(lambda: conversion_draws(EIGHT_STEPS, "cold", 200, seed=None), max(args.runs, 20))
     loop_draws_s, draws_loop = median_seconds(lambda: per_draw_loop(EIGHT_STEPS, 200, seed=5), max(2, args.runs // 2))
@@ -96,22 +104,24 @@ def main(argv: list[str] | None = None) -> int:
     draws_agree = max(abs(a - b) for a, b in zip(same, draws_loop, strict=True)) < 1e-12  # type: ignore[arg-type]
     exact_conv = exact.conversion  # type: ignore[attr-defined]
     mc_conv = mc.conversion  # type: ignore[attr-defined]
-    se = math.sqrt(exact_conv * (1 - exact_conv) / args.users)
+    se = math.sqrt(engaged_conv * (1 - engaged_conv) / args.users)
 
     print(f"User model, 8-step funnel, cold audience; medians of {args.runs}+ runs in one process")
     print(f"{'engine':<44}{'median':>12}{'conversion':>12}{'target':>16}")
     print(f"{'exact engine (quadrature)':<44}{exact_s * 1e3:>9.2f} ms{exact_conv:>12.4f}{'<= 5 ms':>16}")
-    print(f"{f'Monte Carlo, {args.users:,} users (numpy)':<44}{mc_s:>10.3f} s{mc_conv:>12.4f}{'<= 0.5 s':>16}")
-    print(f"{f'plain Python loop, {args.users:,} users':<44}{loop_s:>10.3f} s{loop_conv:>12.4f}{'(peer)':>16}")
+    print(f"{f'Monte Carlo, {args.users:,} cold users (numpy)':<44}{cold_mc_s:>10.3f} s{'':>12}{'<= 0.5 s':>16}")
+    print(f"all engage with step 1 (exact conversion {engaged_conv:.4f}):")
+    print(f"{f'  Monte Carlo, {args.users:,} users (numpy)':<44}{mc_s:>10.3f} s{mc_conv:>12.4f}{'<= 0.5 s':>16}")
+    print(f"{f'  plain Python loop, {args.users:,} users':<44}{loop_s:>10.3f} s{loop_conv:>12.4f}{'(peer)':>16}")
     print(f"{'200 plausible models, vectorised (numpy)':<44}{draws_s * 1e3:>9.2f} ms{'':>12}{'<= 30 ms':>16}")
     print(f"{'200 plausible models, one call per model':<44}{loop_draws_s * 1e3:>9.2f} ms{'':>12}{'(peer)':>16}")
     print(f"{'speed-up, vectorised draws vs loop':<44}{loop_draws_s / draws_s:>10.1f} x")
     print(f"vectorised draws equal the per-model loop (to 1e-12): {'yes' if draws_agree else 'NO'}")
     ratio = loop_s / mc_s
     print(f"{'speed-up, numpy vs plain loop':<44}{ratio:>10.1f} x{'':>12}{'>= 50x':>16}")
-    agree = abs(mc_conv - exact_conv) <= 5 * se + 1e-4 and abs(loop_conv - exact_conv) <= 5 * se + 1e-4
+    agree = abs(mc_conv - engaged_conv) <= 5 * se + 1e-4 and abs(loop_conv - engaged_conv) <= 5 * se + 1e-4
     print(f"agreement with the exact engine within 5 standard errors ({se:.5f}): {'yes' if agree else 'NO'}")
-    met = exact_s <= 0.005 and mc_s <= 0.5 and ratio >= 50 and draws_s <= 0.030
+    met = exact_s <= 0.005 and max(mc_s, cold_mc_s) <= 0.5 and ratio >= 50 and draws_s <= 0.030
     print(f"targets met: {'yes' if met else 'NO'}")
     return 0 if agree and draws_agree else 1
 

@@ -70,7 +70,10 @@ def test_calibration_report_and_bounds() -> None:
     report = calibration_report()
     modelled = report.dropna(subset=["model"])
     assert len(modelled) >= 15
-    # NOTE: issue 10 asks for >= 80 % inside; this branch reaches the share asserted here (see the report)
-    assert modelled["inside"].mean() >= 0.65
+    assert modelled["inside"].mean() >= 0.80, modelled.loc[~modelled["inside"].astype(bool), "metric"].tolist()
+    # every first-step (single step) benchmark is inside: the misses are pass rates after a commitment
+    # and the out-of-sample experiment, which lesson 10 names
+    single = modelled[modelled["setting"] == "single step"]
+    assert single["inside"].all(), single.loc[~single["inside"].astype(bool), "metric"].tolist()
     big = simulate(Funnel([Step("Buy", "conversion", ask=8)]), "cold").conversion
     assert big <= 0.01
