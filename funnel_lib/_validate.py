@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["check_score", "check_name", "check_choice", "check_positive_int", "check_probability", "check_flag"]
+if TYPE_CHECKING:
+    from funnel_lib.model import Funnel
+
+__all__ = ["check_score", "check_name", "check_choice", "check_positive_int", "check_probability", "check_flag",
+           "check_funnel"]
 
 SCORE_MIN = 0.0
 SCORE_MAX = 10.0
@@ -117,4 +121,30 @@ def check_flag(argument: str, value: Any) -> bool:
     """
     if not isinstance(value, bool):
         raise TypeError(f"{argument} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def check_funnel(argument: str, value: Any, *, purpose: str = "using it", need_steps: bool = True) -> Funnel:
+    """Return ``value`` after checking it is a :class:`~funnel_lib.model.Funnel` (with steps, unless allowed).
+
+    ``purpose`` finishes the sentence of the empty-funnel message ("add at least one Step before ...").
+
+    >>> from funnel_lib.model import Funnel, Step
+    >>> check_funnel("funnel", Funnel([Step("Buy", "conversion", ask=8)])).name
+    ''
+    >>> check_funnel("funnel", [1, 2])
+    Traceback (most recent call last):
+    ...
+    TypeError: funnel must be a Funnel, got [1, 2] (list)
+    >>> check_funnel("funnel_b", Funnel(), purpose="comparing")
+    Traceback (most recent call last):
+    ...
+    ValueError: funnel_b has no steps; add at least one Step before comparing
+    """
+    from funnel_lib.model import Funnel  # noqa: PLC0415 - model imports this module
+
+    if not isinstance(value, Funnel):
+        raise TypeError(f"{argument} must be a Funnel, got {value!r} ({type(value).__name__})")
+    if need_steps and len(value) == 0:
+        raise ValueError(f"{argument} has no steps; add at least one Step before {purpose}")
     return value
