@@ -52,6 +52,7 @@ from typing import Sequence, TextIO
 
 from funnel_lib.grading._course import Course, CourseError, load_course, shared_engines
 from funnel_lib.grading._merging import _check_gradebook, _graded_by_nbgrader
+from funnel_lib.grading._ownership import return_to_course_owner
 from funnel_lib.grading._planning import _already_graded, _fingerprint, _Plan
 from funnel_lib.grading._progress import Progress
 from funnel_lib.grading._reporting import (
@@ -189,5 +190,8 @@ def autograde(
                  if s in results or s in state]
         if whole:
             _write_csv(csv_path, whole)
+        gradebook = course.db_url.removeprefix("sqlite:///")
+        return_to_course_owner(course.root, [reports, course.step_dir("autograded"),
+                                             *(Path(gradebook + suffix) for suffix in ("", "-journal"))])
     return AutogradeReport(assignment, ordered, csv_path if csv_path.exists() else None, state_path if state else None,
                            time.monotonic() - started, interrupted)
