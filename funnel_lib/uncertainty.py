@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnel_lib._validate import check_positive_int
+from funnel_lib._validate import check_funnel, check_positive_int, check_seed
 from funnel_lib.audience import AUDIENCES, Audience, resolve_audience
+from funnel_lib.errors import FunnelValueError
 from funnel_lib.model import Funnel
 from funnel_lib.simulate import DEFAULT_PARAMS, ModelParams, conversions_for_draws
 
@@ -111,9 +112,8 @@ def draw_params(draws: int, seed: int | None = None) -> Any:
     """
     draws = check_positive_int("draws", draws)
     if draws > 100_000:
-        raise ValueError(f"draws must be at most 100,000, got {draws:,}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be a whole number or None, got {seed!r} ({type(seed).__name__})")
+        raise FunnelValueError(f"draws must be at most 100,000, got {draws:,}")
+    seed = check_seed("seed", seed)
     if seed is None:
         return _cached_draws.__wrapped__(draws, None)
     return _cached_draws(draws, seed)
@@ -133,10 +133,7 @@ def conversion_draws(funnel: Funnel, audience: str | Audience = "cold", draws: i
     >>> values.shape, bool(0.004 < values.min() and values.max() < 0.02)
     ((50,), True)
     """
-    if not isinstance(funnel, Funnel):
-        raise TypeError(f"funnel must be a Funnel, got {funnel!r} ({type(funnel).__name__})")
-    if len(funnel) == 0:
-        raise ValueError("funnel has no steps; add at least one Step before simulating")
+    check_funnel("funnel", funnel, purpose="simulating")
     who = resolve_audience(audience)
     p = draw_params(draws, seed)
     return conversions_for_draws(funnel, who, p, attention=_attention(who, p))
@@ -204,11 +201,8 @@ def robustness(funnel_a: Funnel, funnel_b: Funnel, audience: str | Audience = "c
     >>> result.robust
     True
     """
-    for name, f in (("funnel_a", funnel_a), ("funnel_b", funnel_b)):
-        if not isinstance(f, Funnel):
-            raise TypeError(f"{name} must be a Funnel, got {f!r} ({type(f).__name__})")
-        if len(f) == 0:
-            raise ValueError(f"{name} has no steps; add at least one Step before comparing")
+    check_funnel("funnel_a", funnel_a, purpose="comparing")
+    check_funnel("funnel_b", funnel_b, purpose="comparing")
     who = resolve_audience(audience)
     p = draw_params(draws, seed)
     attention = _attention(who, p)
