@@ -103,7 +103,7 @@ def check_text(argument: str, value: Any) -> str:
     return value
 
 
-def check_choice(argument: str, value: Any, choices: Iterable[Any], *, also: str = "",
+def check_choice(argument: str, value: Any, choices: Iterable[Any], *, among: str = "", also: str = "",
                  type_error: bool = False) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise :func:`choice_error`'s error listing them.
 
@@ -117,22 +117,23 @@ def check_choice(argument: str, value: Any, choices: Iterable[Any], *, also: str
     allowed = list(choices)
     if isinstance(value, int | float | str) and not isinstance(value, bool) and value in allowed:
         return value
-    raise choice_error(argument, value, allowed, also=also, type_error=type_error)
+    raise choice_error(argument, value, allowed, among=among, also=also, type_error=type_error)
 
 
-def choice_error(argument: str, value: Any, choices: Iterable[Any], *, also: str = "",
+def choice_error(argument: str, value: Any, choices: Iterable[Any], *, among: str = "", also: str = "",
                  type_error: bool = False) -> FunnelValueError | FunnelTypeError:
     """The error for a value that is not one of ``choices``, for callers that look the value up themselves.
 
-    ``also`` names anything else that is accepted ("or an Audience(...)"), added after the list
-    of choices; with ``type_error=True`` a value that is not a string gives a FunnelTypeError.
+    ``among`` says what the choices are ("the variants in column 'arm': "), ``also`` names
+    anything else that is accepted ("or an Audience(...)"), added after the list of choices;
+    with ``type_error=True`` a value that is not a string gives a FunnelTypeError.
 
     >>> raise choice_error("audience", 3, ["cold", "warm"], also="or an Audience(...)", type_error=True)
     Traceback (most recent call last):
     ...
     funnel_lib.FunnelTypeError: audience must be one of 'cold', 'warm' or an Audience(...), got 3
     """
-    listed = ", ".join(repr(c) for c in choices) + (f" {also}" if also else "")
+    listed = among + ", ".join(repr(c) for c in choices) + (f" {also}" if also else "")
     message = f"{argument} must be one of {listed}, got {value!r}"
     if type_error and not isinstance(value, str):
         return FunnelTypeError(message)
