@@ -30,17 +30,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsInt
 
 from funnel_lib.errors import FunnelTypeError, FunnelValueError
 
 if TYPE_CHECKING:
     from funnel_lib.model import Funnel
 
-__all__ = ["check_score", "check_name", "check_text", "check_choice", "choice_error", "check_positive_int", "check_seed", "check_probability",
-           "check_flag", "check_funnel", "Converter", "converts", "convert_fields", "between", "optional"]
+__all__ = ["check_score", "check_name", "check_text", "check_choice", "choice_error", "check_positive_int",
+           "check_seed", "check_probability", "check_flag", "check_funnel", "Converter", "converts", "convert_fields",
+           "between", "optional"]
 
 Converter = Callable[[str, Any], Any]
 """A field's check: called with the argument name and the value given, returns the value to store."""
@@ -167,10 +167,14 @@ def check_positive_int(argument: str, value: Any, *, allow_zero: bool = False) -
 
 
 def _whole_number(argument: str, value: Any) -> int:
-    if isinstance(value, Integral) and not isinstance(value, bool):
+    if isinstance(value, bool):  # True is an Integral, but not a count
+        pass
+    elif isinstance(value, Integral):
         return int(value)
-    if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and int(value) == value:
-        return int(value)
+    elif isinstance(value, Real) and isinstance(value, SupportsInt) and math.isfinite(value):
+        whole = int(value)
+        if whole == value:
+            return whole
     raise FunnelTypeError(f"{argument} must be a whole number, got {value!r} ({type(value).__name__})")
 
 
@@ -279,9 +283,14 @@ def optional(convert: Converter) -> Converter:
     return convert_optional
 
 
-@lru_cache(maxsize=64)
+_FIELD_CONVERTERS: dict[type, tuple[tuple[str, Converter | None], ...]] = {}
+
+
 def _converters(cls: type) -> tuple[tuple[str, Converter | None], ...]:
-    return tuple((f.name, f.metadata.get(_CONVERT)) for f in dataclasses.fields(cls))
+    found = _FIELD_CONVERTERS.get(cls)
+    if found is None:
+        found = _FIELD_CONVERTERS[cls] = tuple((f.name, f.metadata.get(_CONVERT)) for f in dataclasses.fields(cls))
+    return found
 
 
 def convert_fields(instance: Any, given: Mapping[str, Any] | None = None) -> None:

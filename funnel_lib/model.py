@@ -78,7 +78,8 @@ class Step:
     >>> Step("Take a 3-question quiz", "engagement", ask=2, value=4)
     Step(name='Take a 3-question quiz', stage='engagement', ask=2.0, value=4.0, trust=0.0)
     >>> Step("Start a free trial", "progression", ask=5, card_required=True, auto_renews=True)
-    Step(name='Start a free trial', stage='progression', ask=5.0, value=0.0, trust=0.0, card_required=True, auto_renews=True)
+    Step(name='Start a free trial', stage='progression', ask=5.0, value=0.0, trust=0.0, card_required=True, \
+auto_renews=True)
     >>> Step("Buy", "conversion", ask=12)
     Traceback (most recent call last):
     ...
@@ -410,7 +411,8 @@ class Funnel:
             raise FunnelTypeError(f"funnel data must be a dict with keys 'name' and 'steps', got {type(data).__name__}")
         unknown = sorted(set(data) - {"format", "version", "name", "steps"})
         if unknown:
-            raise FunnelValueError(f"funnel data has unknown key {unknown[0]!r}; allowed: 'format', 'version', 'name', 'steps'")
+            raise FunnelValueError(f"funnel data has unknown key {unknown[0]!r}; "
+                                   "allowed: 'format', 'version', 'name', 'steps'")
         if data.get("format", FORMAT_NAME) != FORMAT_NAME:
             raise FunnelValueError(f"format must be {FORMAT_NAME!r}, got {data.get('format')!r}")
         version = data.get("version", FORMAT_VERSION)

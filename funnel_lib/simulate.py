@@ -183,7 +183,8 @@ def _step_probabilities(k: int, r: np.ndarray, arr: _Arrays, p: Any, attention: 
 
 def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     weight = _logistic((arr.ask[k] - r + p.commitment_margin) / p.commitment_softness)
-    return r + p.consistency * (arr.ask[k] + _ASK_OFFSET) * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
+    gain = p.consistency * (arr.ask[k] + _ASK_OFFSET) * weight
+    return r + gain + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
 @dataclass(frozen=True)
@@ -220,11 +221,13 @@ class SimulationResult:
         return self.table["pass_rate"].to_numpy()
 
     def _repr_html_(self) -> str:
-        how = "expected shares (exact engine)" if self.users is None else f"{self.users:,} simulated people, seed {self.seed}"
+        how = ("expected shares (exact engine)" if self.users is None
+               else f"{self.users:,} simulated people, seed {self.seed}")
         title = html.escape(self.funnel.name or "Funnel")
         shown = self.table[["name", "stage", "ask", "reached", "said_yes", "pass_rate", "share_of_start"]]
         spread = ("" if self.conversion_range is None else
-                  f", {self.conversion_range[0]:.2%} to {self.conversion_range[1]:.2%} over {self.draws} plausible models")
+                  f", {self.conversion_range[0]:.2%} to {self.conversion_range[1]:.2%} "
+                  f"over {self.draws} plausible models")
         return (f"<div class='funnel-simulation'><b>{title}</b> for a {html.escape(self.audience.name)} audience: "
                 f"<span class='funnel-conversion'>conversion {self.conversion:.2%}</span> of the people shown the "
                 f"first step ({how}{spread})"

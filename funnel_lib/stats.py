@@ -123,13 +123,15 @@ def sample_size_per_arm(base_rate: float, target_rate: float, *, alpha: float = 
 
     base_rate, target_rate = _check_rate("base_rate", base_rate), _check_rate("target_rate", target_rate)
     if base_rate == target_rate:
-        raise FunnelValueError(f"target_rate must differ from base_rate ({base_rate!r}): no sample can detect no change")
+        raise FunnelValueError(f"target_rate must differ from base_rate ({base_rate!r}): "
+                               "no sample can detect no change")
     for name, value in (("alpha", alpha), ("power", power)):
         _check_rate(name, value)
     check_choice("alternative", alternative, ("two-sided", "larger", "smaller"))
     effect = float(proportion_effectsize(target_rate, base_rate))
     if (alternative == "larger" and effect < 0) or (alternative == "smaller" and effect > 0):
-        raise FunnelValueError(f"alternative={alternative!r} does not fit a change from {base_rate!r} to {target_rate!r}")
+        raise FunnelValueError(f"alternative={alternative!r} does not fit a change "
+                               f"from {base_rate!r} to {target_rate!r}")
     effect = abs(effect)  # the direction is checked above: its size is what matters now
     if alternative != "two-sided":
         alternative = "larger"
@@ -170,8 +172,9 @@ def compare_counts(counts: Mapping[Hashable, tuple[int, int]] | pd.DataFrame, co
     0       A  0.030     0.021      0.043
     1       B  0.045     0.034      0.060
     2       C  0.083     0.036      0.181
-    >>> print(table.loc[2, "note"])
-    only 5 conversions in 'C': the p-value and lift intervals rely on a normal approximation that needs at least 10 conversions and 10 non-conversions per variant; Fisher's exact test gives p = 0.043
+    >>> print(table.loc[2, "note"])  # doctest: +NORMALIZE_WHITESPACE
+    only 5 conversions in 'C': the p-value and lift intervals rely on a normal approximation that needs
+    at least 10 conversions and 10 non-conversions per variant; Fisher's exact test gives p = 0.043
     """
     confidence = _check_confidence(confidence)
     if isinstance(counts, pd.DataFrame):
@@ -179,7 +182,7 @@ def compare_counts(counts: Mapping[Hashable, tuple[int, int]] | pd.DataFrame, co
         missing = [c for c in ("variant", "conversions", "n") if c not in frame.columns]
         if missing:
             raise FunnelValueError(f"counts is missing column {missing[0]!r}; columns present: {list(counts.columns)}")
-        items = list(zip(frame["variant"], zip(frame["conversions"], frame["n"])))
+        items = list(zip(frame["variant"], zip(frame["conversions"], frame["n"], strict=True), strict=True))
     elif isinstance(counts, Mapping):
         items = list(counts.items())
     else:
@@ -248,7 +251,8 @@ def compare_variants(df: pd.DataFrame, variant: Hashable = "variant", converted:
                              f"in {int(bad.sum()):,} rows")
         values = raw.astype(np.int64)
     else:
-        raise FunnelTypeError(f"column {converted!r} (converted=) must hold True/False or 1/0, got dtype {outcome.dtype}")
+        raise FunnelTypeError(f"column {converted!r} (converted=) must hold True/False or 1/0, "
+                              f"got dtype {outcome.dtype}")
     codes, uniques = pd.factorize(arms, sort=True)
     if len(uniques) < 2:
         raise FunnelValueError(f"column {variant!r} (variant=) must hold at least two variants to compare, "
@@ -300,7 +304,7 @@ def _compare(arms: list[tuple[Hashable, int, int]], confidence: float) -> pd.Dat
                    f"are each against the control, so with {len(arms) - 1} comparisons use a stricter threshold "
                    f"(e.g. Bonferroni: {alpha / (len(arms) - 1):.3g})")
         table.loc[0, "note"] = overall if not table.loc[0, "note"] else table.loc[0, "note"] + "; " + overall
-    table.attrs["notes"] = [f"{v}: {note}" for v, note in zip(table["variant"], table["note"]) if note]
+    table.attrs["notes"] = [f"{v}: {note}" for v, note in zip(table["variant"], table["note"], strict=True) if note]
     return table
 
 

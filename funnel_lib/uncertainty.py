@@ -195,7 +195,8 @@ def robustness(funnel_a: Funnel, funnel_b: Funnel, audience: str | Audience = "c
 
     >>> from funnel_lib.model import Funnel, Step
     >>> big = Funnel([Step("Buy", "conversion", ask=8)], name="one big ask")
-    >>> ladder = Funnel([Step("Quiz", "engagement", ask=2, value=5), Step("Trial", "progression", ask=5, value=7, trust=4),
+    >>> ladder = Funnel([Step("Quiz", "engagement", ask=2, value=5),
+    ...                  Step("Trial", "progression", ask=5, value=7, trust=4),
     ...                  Step("Buy", "conversion", ask=8, trust=5)], name="ladder")
     >>> result = robustness(ladder, big, seed=1)
     >>> result.robust

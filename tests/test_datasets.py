@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel_lib.datasets import (DATA_FILES, NOISE_EVENTS, SEGMENTS, data_path, load_hillstrom, load_online_shoppers,
-                                 simulate_campaign_events)
+from funnel_lib.datasets import (
+    DATA_FILES,
+    NOISE_EVENTS,
+    SEGMENTS,
+    data_path,
+    load_hillstrom,
+    load_online_shoppers,
+    simulate_campaign_events,
+)
 from funnel_lib.events import funnel_from_events
 from funnel_lib.model import Funnel, Step
 from funnel_lib.simulate import simulate

@@ -173,7 +173,7 @@ def test_hotter_audiences_never_convert_less_on_any_example(name: str) -> None:
 
 
 def test_completion_never_falls_with_starting_readiness() -> None:
-    """The reason for the audience order: at the default parameters readiness after a yes rises with readiness before."""
+    """Why the audiences are ordered: at the default parameters, readiness after a yes rises with readiness before."""
     p = ModelParams()
     from funnel_lib.simulate import _ASK_OFFSET
 
