@@ -44,7 +44,7 @@ import html
 import os
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -52,7 +52,7 @@ from typing import Any
 import anywidget
 import ipywidgets as widgets
 
-from funnel_lib._validate import check_choice, check_name
+from funnel_lib._validate import check_choice, check_name, check_text, convert_fields, converts, optional
 from funnel_lib.errors import FunnelIndexError, FunnelTypeError, FunnelValueError
 
 __all__ = ["Question", "Quiz", "learner_seed", "LEARNER_SEED_ENV", "KINDS", "FEEDBACK_COLOURS"]
@@ -106,6 +106,19 @@ def _strings(argument: str, values: Any) -> tuple[str, ...]:
     return tuple(check_name(f"{argument}[{i}]", v) for i, v in enumerate(values))
 
 
+def _options(argument: str, values: Any) -> tuple[str, ...]:
+    options = _strings(argument, values)
+    if len(options) < 2:
+        raise FunnelValueError(f"{argument} must hold at least 2 choices, got {len(options)}")
+    if len(set(options)) != len(options):
+        raise FunnelValueError(f"{argument} must be different from each other, got {list(options)}")
+    return options
+
+
+def _kind(argument: str, value: Any) -> str:
+    return str(check_choice(argument, value, KINDS))
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """One multiple-choice question: the prompt, the options, the right one, and why each option is or is not.
@@ -127,38 +140,30 @@ class Question:
     funnel_lib.FunnelValueError: why must give one explanation per option (2), got 1
     """
 
-    prompt: str
-    options: Sequence[str]
+    prompt: str = field(metadata=converts(check_name))
+    options: Sequence[str] = field(metadata=converts(_options))
+    """Stored as a tuple of stripped, distinct strings."""
     answer: int
-    explanation: str = ""
-    hint: str = ""
-    why: Sequence[str] | None = None
-    kind: str = "judgement"
+    """Checked against the options in ``__post_init__``."""
+    explanation: str = field(default="", metadata=converts(check_text))
+    hint: str = field(default="", metadata=converts(check_text))
+    why: Sequence[str] | None = field(default=None, metadata=converts(optional(_strings)))
+    """One explanation per option, stored as a tuple (or None)."""
+    kind: str = field(default="judgement", metadata=converts(_kind))
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prompt", check_name("prompt", self.prompt))
-        options = _strings("options", self.options)
-        if len(options) < 2:
-            raise FunnelValueError(f"options must hold at least 2 choices, got {len(options)}")
-        if len(set(options)) != len(options):
-            raise FunnelValueError(f"options must be different from each other, got {list(options)}")
-        object.__setattr__(self, "options", options)
-        if isinstance(self.answer, bool) or not isinstance(self.answer, int) or not 0 <= self.answer < len(options):
-            raise FunnelValueError(f"answer must be the index of one of the {len(options)} options "
-                             f"(0 to {len(options) - 1}), got {self.answer!r}")
-        if self.why is not None:
-            why = _strings("why", self.why)
-            if len(why) != len(options):
-                raise FunnelValueError(f"why must give one explanation per option ({len(options)}), got {len(why)}")
-            object.__setattr__(self, "why", why)
-            if not isinstance(self.explanation, str):
-                raise FunnelTypeError(f"explanation must be a string, got {self.explanation!r}")
-            object.__setattr__(self, "explanation", self.explanation.strip())
-        else:
+        convert_fields(self)
+        answer = self.answer
+        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(self.options):
+            raise FunnelValueError(f"answer must be the index of one of the {len(self.options)} options "
+                                   f"(0 to {len(self.options) - 1}), got {self.answer!r}")
+        if self.why is None:
             object.__setattr__(self, "explanation", check_name("explanation", self.explanation))
-        if not isinstance(self.hint, str):
-            raise FunnelTypeError(f"hint must be a string, got {self.hint!r}")
-        object.__setattr__(self, "kind", check_choice("kind", self.kind, KINDS))
+        elif len(self.why) != len(self.options):
+            raise FunnelValueError(f"why must give one explanation per option ({len(self.options)}), "
+                                   f"got {len(self.why)}")
+        else:
+            object.__setattr__(self, "explanation", self.explanation.strip())
 
     def feedback(self, choice: int | None) -> str:
         """The feedback text for a chosen option index, as written (None: nothing chosen yet).

@@ -187,7 +187,7 @@ def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     return r + gain + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SimulationResult:
     """What :func:`simulate` returns: the per-step table, the conversion and, for cohorts, each user.
 
@@ -196,6 +196,8 @@ class SimulationResult:
     ``declined`` (saw the ask and said no), ``said_yes``, ``pass_rate`` (said_yes / reached),
     ``share_of_start`` (said_yes / audience) and ``readiness`` (mean readiness of those arriving).
     For the exact engine counts are expected shares of the audience (the audience is 1).
+
+    Results compare by identity (their tables are data frames); the repr is a summary.
 
     >>> from funnel_lib.model import Funnel, Step
     >>> result = simulate(Funnel([Step("Quiz", "engagement", ask=2), Step("Buy", "conversion", ask=7)]))

@@ -150,10 +150,14 @@ class Robustness:
     ``share`` is that share (0-1); ``range_a`` and ``range_b`` are each funnel's 10th-90th
     percentile conversion over the same parameter sets.
 
-    >>> from funnel_lib.model import Funnel, Step
+    ``str()`` gives the result in words; ``repr()`` shows every field, exactly.
+
     >>> r = Robustness("ladder", "big ask", "cold", 0.95, (0.001, 0.003), (0.0005, 0.001), 200)
-    >>> r.robust, "95 %" in repr(r)
-    (True, True)
+    >>> r.robust
+    True
+    >>> print(r)
+    ladder beats big ask in 95 % of plausible models (cold audience; 200 parameter sets); ladder 0.1 %-0.3 %, \
+big ask 0.05 %-0.1 %
     """
 
     name_a: str
@@ -174,9 +178,9 @@ class Robustness:
         return (f"{self.name_a} beats {self.name_b} in {100 * self.share:.0f} % of plausible models "
                 f"({self.audience} audience; {self.draws} parameter sets)")
 
-    def __repr__(self) -> str:
-        return (f"Robustness({self.sentence()}; {self.name_a} {_percent(self.range_a[0])}-{_percent(self.range_a[1])}, "
-                f"{self.name_b} {_percent(self.range_b[0])}-{_percent(self.range_b[1])})")
+    def __str__(self) -> str:
+        return (f"{self.sentence()}; {self.name_a} {_percent(self.range_a[0])}-{_percent(self.range_a[1])}, "
+                f"{self.name_b} {_percent(self.range_b[0])}-{_percent(self.range_b[1])}")
 
     def _repr_html_(self) -> str:
         verdict = "robust" if self.robust else "depends on the parameters: name the assumption"
