@@ -111,7 +111,7 @@ def add_grade_command(subparsers: Any) -> None:
         description="Grade a learner's copy of an exercise against the course's hidden tests, in a temporary "
                     "course. Prints a table per question and writes <notebook>_feedback.html beside the notebook; "
                     "the notebook itself is never modified. Exit code: 0 all autograded questions passed, "
-                    "1 some did not, 2 the notebook or course could not be used.",
+                    "1 some did not, 2 the notebook or course could not be used, 70 a bug in funnel_lib.",
     )
     parser.add_argument("notebook", help="the exercise notebook (.ipynb) to grade")
     parser.add_argument("--course", metavar="DIR", help="the course directory (default: found from the notebook, "
@@ -149,7 +149,7 @@ def add_autograde_command(subparsers: Any) -> None:
                     "course. The gradebook and autograded/ end up as serial `nbgrader autograde` leaves them. "
                     "Students graded before are skipped unless --force; an interrupted run resumes. Writes "
                     "reports/<assignment>_autograde.csv. Exit code: 0 all graded cleanly, 1 some students failed "
-                    "or need review, 2 usage error, 130 interrupted.",
+                    "or need review, 2 usage error, 70 a bug in funnel_lib, 130 interrupted.",
     )
     parser.add_argument("assignment", nargs="?", help="the assignment id (a folder of the course's source directory)")
     parser.add_argument("--check-isolation", action="store_true",
@@ -273,9 +273,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``funnel`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit code."""
     if argv is None:  # run as a program (``funnel ...``, ``python -m funnel_lib ...``)
         _skip_slow_unused_imports()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    command = next((word for word in arguments if not word.startswith("-")), "")  # for messages only
+    try:
+        return _parse_and_run(arguments)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _usage_errors() as error:
+        return _usage_error(command, error)
+    except Exception as error:  # anything else is a bug in funnel_lib, not the user's mistake
+        return _report_bug(command, error, debug="--debug" in arguments)
+
+
+def _parse_and_run(arguments: list[str]) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as stop:  # --help, --version and usage errors end here
         code = stop.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
@@ -283,16 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return EXIT_OK
-    command = getattr(args, "command", "")
-    try:
-        return int(run(args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except _usage_errors() as error:
-        return _usage_error(command, error)
-    except Exception as error:  # anything else is a bug in funnel_lib, not the user's mistake
-        return _report_bug(command, error, debug=args.debug)
+    return int(run(args))
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:

@@ -101,3 +101,16 @@ def test_exit_codes_are_distinct_and_documented() -> None:
 
 def test_usage_errors_include_the_library_base() -> None:
     assert issubclass(FunnelValueError, cli._usage_errors())
+
+
+def test_a_bug_while_reading_the_arguments_is_reported_as_a_bug(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken(text: str) -> int:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(cli, "_positive_int", broken)
+    assert cli.main(["autograde", "ps1", "--jobs", "2"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert err.startswith("funnel autograde: internal error:") and "RuntimeError: parser bug" in err
