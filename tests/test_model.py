@@ -236,3 +236,11 @@ def test_repr_agrees_with_equality(a: Step, b: Step) -> None:
 @given(rich_steps)
 def test_repr_rebuilds_an_equal_step(step: Step) -> None:
     assert eval(repr(step), {"Step": Step}) == step
+
+
+@given(rich_steps)
+def test_steps_survive_pickle_and_copy(step: Step) -> None:
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(step)) == step and copy.deepcopy(step) == step
