@@ -8,6 +8,7 @@ True
 
 from funnel_lib.audience import AUDIENCES, Audience
 from funnel_lib.catalog import ASK_CATALOG, CatalogEntry, catalog_frame
+from funnel_lib.errors import FunnelError, FunnelIndexError, FunnelTypeError, FunnelValueError
 from funnel_lib.events import funnel_from_events, time_to_convert
 from funnel_lib.framework import Finding, Report, check
 from funnel_lib.model import Funnel, Step
@@ -26,6 +27,10 @@ __all__ = [
     "CatalogEntry",
     "Finding",
     "Funnel",
+    "FunnelError",
+    "FunnelIndexError",
+    "FunnelTypeError",
+    "FunnelValueError",
     "ModelParams",
     "Report",
     "Robustness",

@@ -14,17 +14,26 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from funnel_lib._validate import check_name, check_score
+from funnel_lib._validate import (
+    between,
+    check_name,
+    check_probability,
+    check_score,
+    check_text,
+    choice_error,
+    convert_fields,
+    converts,
+)
 
 __all__ = ["Audience", "AUDIENCES", "resolve_audience", "attention_for"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Audience:
     """A group of people described by the mean and spread of their starting readiness.
 
@@ -33,25 +42,25 @@ class Audience:
     >>> Audience("x", readiness_mean=11)
     Traceback (most recent call last):
     ...
-    ValueError: readiness_mean must be between 0 and 10, got 11
+    funnel_lib.FunnelValueError: readiness_mean must be between 0 and 10, got 11
     """
 
-    name: str
-    readiness_mean: float
-    readiness_sd: float = 1.2
-    description: str = ""
-    attention: float | None = None
+    name: str = field(metadata=converts(check_name))
+    readiness_mean: float = field(metadata=converts(check_score))
+    readiness_sd: float = field(default=1.2, metadata=converts(between(0.0, 5.0)))
+    description: str = field(default="", metadata=converts(check_text))
+    attention: float = field(default=0.0, metadata=converts(check_probability))
     """Share of the audience who engage with the first step at all (notice the ad, open the e-mail, open
-    the door). ``None`` interpolates it from ``readiness_mean`` between the presets (see :func:`attention_for`)."""
+    the door). Given as ``None`` (the default), it is interpolated from ``readiness_mean`` between the
+    presets (see :func:`attention_for`), so it is always a number once the audience is made."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "name", check_name("name", self.name))
-        object.__setattr__(self, "readiness_mean", check_score("readiness_mean", self.readiness_mean))
-        object.__setattr__(self, "readiness_sd", check_score("readiness_sd", self.readiness_sd, low=0.0, high=5.0))
-        if self.attention is None:
+    def __init__(self, name: str, readiness_mean: float, readiness_sd: float = 1.2, description: str = "",
+                 attention: float | None = None) -> None:
+        # Written by hand only so that ``attention`` may be given as None (meaning "interpolate it").
+        given = dict(locals(), attention=0.0 if attention is None else attention)
+        convert_fields(self, given)
+        if attention is None:
             object.__setattr__(self, "attention", attention_for(self.readiness_mean))
-        else:
-            object.__setattr__(self, "attention", check_score("attention", self.attention, low=0.0, high=1.0))
 
 
 # Fitted by funnel_lib.evidence.calibrate() to the benchmark table (see evidence.benchmarks()); rounded.
@@ -89,14 +98,10 @@ def resolve_audience(audience: Any) -> Audience:
     >>> resolve_audience("lukewarm")
     Traceback (most recent call last):
     ...
-    ValueError: audience must be one of 'cold', 'warm', 'hot' or an Audience(...), got 'lukewarm'
+    funnel_lib.FunnelValueError: audience must be one of 'cold', 'warm', 'hot' or an Audience(...), got 'lukewarm'
     """
     if isinstance(audience, Audience):
         return audience
     if isinstance(audience, str) and audience.strip().lower() in AUDIENCES:
         return AUDIENCES[audience.strip().lower()]
-    names = ", ".join(repr(name) for name in AUDIENCES)
-    message = f"audience must be one of {names} or an Audience(...), got {audience!r}"
-    if isinstance(audience, str):
-        raise ValueError(message)
-    raise TypeError(message)
+    raise choice_error("audience", audience, AUDIENCES, also="or an Audience(...)", type_error=True)

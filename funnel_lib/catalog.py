@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from funnel_lib._validate import choice_error
+from funnel_lib.errors import FunnelTypeError
 from funnel_lib.stages import Stage
 
 __all__ = ["CatalogEntry", "ASK_CATALOG", "catalog_frame", "lookup_action"]
@@ -100,12 +102,12 @@ def lookup_action(action: str) -> CatalogEntry:
     8.0
     """
     if not isinstance(action, str):
-        raise TypeError(f"action must be a string naming a catalogue entry, got {action!r} ({type(action).__name__})")
-    try:
-        return ASK_CATALOG[action.strip().lower()]
-    except KeyError:
-        known = ", ".join(repr(k) for k in ASK_CATALOG)
-        raise ValueError(f"action must be one of {known}, got {action!r}") from None
+        raise FunnelTypeError(f"action must be a string naming a catalogue entry, got {action!r} "
+                              f"({type(action).__name__})")
+    key = action.strip().lower()
+    if key not in ASK_CATALOG:
+        raise choice_error("action", action, ASK_CATALOG)
+    return ASK_CATALOG[key]
 
 
 def catalog_frame() -> pd.DataFrame:

@@ -11,7 +11,13 @@ Sub-commands:
   when some timed out, crashed, had invalid or missing notebooks, or need review.
 
 Exit code 2 means the command could not run (bad arguments, not a course, unknown assignment or
-notebook); 130 means it was interrupted (Ctrl-C; ``autograde`` resumes where it stopped).
+notebook); 130 means it was interrupted (Ctrl-C; ``autograde`` resumes where it stopped); 70 means
+the command hit a bug in funnel_lib itself (``EX_SOFTWARE`` of BSD's sysexits): it prints a short
+note saying so, and writes the traceback to a file to report (``funnel --debug ...`` prints it).
+
+A usage error is one of the library's own errors (:class:`funnel_lib.FunnelError`, the grading
+subsystem's errors) or a bad argument: only its message is shown, never a module path. Any other
+exception is a bug, not the user's mistake, and is reported as one.
 
 Each sub-command is one ``add_*_command(subparsers)`` function that registers its parser and
 sets ``run`` to the function doing the work: add a command by writing another one and listing it
@@ -29,8 +35,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
 from importlib import metadata
-from typing import Any, Callable, Sequence
+from typing import Any
 
 __all__ = ["DESCRIPTION", "SUBCOMMANDS", "build_parser", "main", "version"]
 
@@ -40,7 +49,9 @@ DESCRIPTION = (
     "exercises (yours, or a whole class's) and runs the library's tools."
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+REPORT_BUG = "please report it with the command you ran and this traceback"
 
 
 def version() -> str:
@@ -100,7 +111,7 @@ def add_grade_command(subparsers: Any) -> None:
         description="Grade a learner's copy of an exercise against the course's hidden tests, in a temporary "
                     "course. Prints a table per question and writes <notebook>_feedback.html beside the notebook; "
                     "the notebook itself is never modified. Exit code: 0 all autograded questions passed, "
-                    "1 some did not, 2 the notebook or course could not be used.",
+                    "1 some did not, 2 the notebook or course could not be used, 70 a bug in funnel_lib.",
     )
     parser.add_argument("notebook", help="the exercise notebook (.ipynb) to grade")
     parser.add_argument("--course", metavar="DIR", help="the course directory (default: found from the notebook, "
@@ -109,19 +120,15 @@ def add_grade_command(subparsers: Any) -> None:
     parser.add_argument("--cell-timeout", type=_positive_int, metavar="SECONDS",
                         help="stop a cell after this long (default: the course's Execute.timeout)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
-    parser.set_defaults(run=run_grade)
+    parser.set_defaults(run=run_grade, command="grade")
 
 
 def run_grade(args: argparse.Namespace) -> int:
     """Run ``funnel grade``."""
-    from funnel_lib.grading import CourseError, grade_notebook
+    from funnel_lib.grading import grade_notebook
 
-    try:
-        report = grade_notebook(args.notebook, args.course, feedback=not args.no_feedback,
-                                cell_timeout=args.cell_timeout)
-    except CourseError as error:
-        print(f"funnel grade: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    # a CourseError (not a notebook of the course, no such course, ...) is a usage error: see main()
+    report = grade_notebook(args.notebook, args.course, feedback=not args.no_feedback, cell_timeout=args.cell_timeout)
     if args.json:
         print(json.dumps({
             "notebook": str(report.notebook), "assignment": report.assignment, "status": report.status,
@@ -142,7 +149,7 @@ def add_autograde_command(subparsers: Any) -> None:
                     "course. The gradebook and autograded/ end up as serial `nbgrader autograde` leaves them. "
                     "Students graded before are skipped unless --force; an interrupted run resumes. Writes "
                     "reports/<assignment>_autograde.csv. Exit code: 0 all graded cleanly, 1 some students failed "
-                    "or need review, 2 usage error, 130 interrupted.",
+                    "or need review, 2 usage error, 70 a bug in funnel_lib, 130 interrupted.",
     )
     parser.add_argument("assignment", nargs="?", help="the assignment id (a folder of the course's source directory)")
     parser.add_argument("--check-isolation", action="store_true",
@@ -170,12 +177,12 @@ def add_autograde_command(subparsers: Any) -> None:
     parser.add_argument("--reports", metavar="DIR", help="where the summary CSV goes (default: <course>/reports)")
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
-    parser.set_defaults(run=run_autograde)
+    parser.set_defaults(run=run_autograde, command="autograde")
 
 
 def run_autograde(args: argparse.Namespace) -> int:
     """Run ``funnel autograde``."""
-    from funnel_lib.grading import CourseError, Limits, autograde
+    from funnel_lib.grading import Limits, autograde
 
     if args.check_isolation:
         from funnel_lib.grading._isolation import probe
@@ -188,17 +195,17 @@ def run_autograde(args: argparse.Namespace) -> int:
         print("funnel autograde: error: the assignment is required (or use --check-isolation)", file=sys.stderr)
         return EXIT_USAGE
     isolation = {"auto": None, "require": True, "off": False}[args.isolation]
-    try:
+    try:  # the limits come straight from the command line: a value they refuse is a usage error
         limits = Limits(memory_bytes=args.memory if isinstance(args.memory, int) else _size(args.memory),
                         cpu_seconds=args.cpu_time, max_processes=args.max_processes,
                         block_processes=not args.allow_processes)
-        report = autograde(args.assignment, args.course, jobs=args.jobs, force=args.force, students=args.student,
-                           limits=limits, student_timeout=args.student_timeout, cell_timeout=args.cell_timeout,
-                           progress=None if args.no_progress else sys.stderr, reports_dir=args.reports,
-                           isolation=isolation)
-    except (CourseError, ValueError) as error:
-        print(f"funnel autograde: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except (ValueError, argparse.ArgumentTypeError) as error:
+        return _usage_error("autograde", error)
+    # a CourseError (unknown assignment or student, not a course, ...) is a usage error: see main()
+    report = autograde(args.assignment, args.course, jobs=args.jobs, force=args.force, students=args.student,
+                       limits=limits, student_timeout=args.student_timeout, cell_timeout=args.cell_timeout,
+                       progress=None if args.no_progress else sys.stderr, reports_dir=args.reports,
+                       isolation=isolation)
     if args.json:
         print(json.dumps({"assignment": report.assignment, "interrupted": report.interrupted,
                           "csv": str(report.csv_path) if report.csv_path else None,
@@ -227,10 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="funnel",
         description=DESCRIPTION,
         epilog="Exit codes: 0 ok, 1 something was graded as failed or needs review, 2 usage error, "
-               "130 interrupted. Run `funnel COMMAND --help` for a command's options.",
+               "70 a bug in funnel_lib (please report it), 130 interrupted. "
+               "Run `funnel COMMAND --help` for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}",
                         help="print the version of funnel_lib and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="if the command hits a bug in funnel_lib, print the traceback instead of saving it")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for add in SUBCOMMANDS:
         add(subparsers)
@@ -255,7 +265,7 @@ def _skip_slow_unused_imports() -> list[str]:
         return []
     skipped = [name for name in _SLOW_UNUSED_MODULES if name not in sys.modules]
     for name in skipped:
-        sys.modules[name] = None  # type: ignore[assignment] - `import name` now raises ImportError
+        sys.modules[name] = None  # type: ignore[assignment]  # documented: `import name` now raises ImportError
     return skipped
 
 
@@ -263,9 +273,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``funnel`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit code."""
     if argv is None:  # run as a program (``funnel ...``, ``python -m funnel_lib ...``)
         _skip_slow_unused_imports()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    command = next((word for word in arguments if not word.startswith("-")), "")  # for messages only
+    try:
+        return _parse_and_run(arguments)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _usage_errors() as error:
+        return _usage_error(command, error)
+    except Exception as error:  # anything else is a bug in funnel_lib, not the user's mistake
+        return _report_bug(command, error, debug="--debug" in arguments)
+
+
+def _parse_and_run(arguments: list[str]) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as stop:  # --help, --version and usage errors end here
         code = stop.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
@@ -273,8 +297,80 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return EXIT_OK
+    return int(run(args))
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """The errors that mean "this command cannot run as asked": the library's own, and grading's if loaded.
+
+    >>> _usage_errors()[0].__name__
+    'FunnelError'
+    """
+    from funnel_lib.errors import FunnelError
+
+    errors: list[type[BaseException]] = [FunnelError]
+    grading = sys.modules.get("funnel_lib.grading")  # loaded by the grading commands, never imported here
+    for name in ("GradingError", "CourseError"):
+        error = getattr(grading, name, None)
+        if isinstance(error, type) and issubclass(error, BaseException):
+            errors.append(error)
+    return tuple(errors)
+
+
+def _usage_error(command: str, error: BaseException) -> int:
+    """Print a usage error's message (never its class's module path) and return :data:`EXIT_USAGE`.
+
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     code = _usage_error("grade", ValueError("notebook 'x.ipynb' does not exist"))
+    >>> code, err.getvalue()
+    (2, "funnel grade: error: notebook 'x.ipynb' does not exist\\n")
+    """
+    print(f"{_program(command)}: error: {error}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _report_bug(command: str, error: Exception, *, debug: bool = False) -> int:
+    """Say that the command hit a bug, where the traceback is and how to report it; return :data:`EXIT_BUG`.
+
+    The traceback goes to a new file in the temporary directory (or to stderr with ``--debug``,
+    or when the file cannot be written); the short note names the error's class, never its module.
+
+    >>> import contextlib, io, pathlib
+    >>> try:
+    ...     {}["missing"]
+    ... except KeyError as bug:
+    ...     with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...         code = _report_bug("grade", bug)
+    >>> code, "this is a bug in funnel_lib" in err.getvalue()
+    (70, True)
+    >>> saved = err.getvalue().split("traceback is in ")[1].split(" ")[0]
+    >>> "KeyError: 'missing'" in pathlib.Path(saved).read_text()
+    True
+    >>> pathlib.Path(saved).unlink()
+    """
+    details = "".join(traceback.format_exception(error))
+    print(f"{_program(command)}: internal error: this is a bug in funnel_lib, not a problem with what you asked for.\n"
+          f"  {type(error).__name__}: {error}", file=sys.stderr)
+    saved = None if debug else _save_traceback(details)
+    if saved is None:
+        print(details.rstrip(), file=sys.stderr)
+        print(f"Sorry: {REPORT_BUG} (above).", file=sys.stderr)
+    else:
+        print(f"The full traceback is in {saved} (run again with `funnel --debug ...` to print it).\n"
+              f"Sorry: {REPORT_BUG}.", file=sys.stderr)
+    return EXIT_BUG
+
+
+def _program(command: str) -> str:
+    return f"funnel {command}" if command else "funnel"
+
+
+def _save_traceback(details: str) -> str | None:
     try:
-        return int(run(args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        with tempfile.NamedTemporaryFile("w", prefix="funnel-bug-", suffix=".txt", delete=False,
+                                         encoding="utf-8") as handle:
+            handle.write(details)
+    except OSError:
+        return None
+    return handle.name

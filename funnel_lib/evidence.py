@@ -107,8 +107,11 @@ def fitd_rate_for_effect_size(base_rate: float, r: float) -> float:
     >>> round(fitd_rate_for_effect_size(0.167, 0.11), 3)
     0.257
     """
-    return float(brentq(lambda p1: (p1 - base_rate) / (2 * math.sqrt(((base_rate + p1) / 2) * (1 - (base_rate + p1) / 2))) - r,
-                        base_rate, 0.999))
+    def effect_size(p1: float) -> float:
+        mean = (base_rate + p1) / 2
+        return (p1 - base_rate) / (2 * math.sqrt(mean * (1 - mean))) - r
+
+    return float(brentq(effect_size, base_rate, 0.999))
 
 
 DOORSTEP = Audience("doorstep (Freedman & Fraser 1966)", AUDIENCES["cold"].readiness_mean,
@@ -200,7 +203,8 @@ def freedman_fraser_1966(params: ModelParams | None = None) -> pd.DataFrame:
         (2, "small similar request first", 76.0, pct(_after_small(SMALL_SIMILAR_ASK, cal.exp2_big_ask, best)),
          pct(_after_small(SMALL_SIMILAR_ASK, cal.exp2_big_ask, avg)), "fitted: sets consistency (best case)"),
         (2, "small different request first", 47.5, np.nan, np.nan,
-         "not modelled: about 47-48 % in the three 'different issue or task' groups; the model has no topic similarity"),
+         "not modelled: about 47-48 % in the three 'different issue or task' groups; "
+         "the model has no topic similarity"),
         (1, "one contact", 22.2, pct(_single_ask(cal.exp1_big_ask, best)), pct(_single_ask(cal.exp1_big_ask, avg)),
          "fitted: sets the large request's ask size"),
         (1, "performance", 52.8, pct(_after_small(PERFORMANCE_ASK, cal.exp1_big_ask, best)),
@@ -307,7 +311,8 @@ def _shoppers_rates() -> dict[str, float]:
 
     data = load_online_shoppers()
     by = data.groupby("VisitorType")["Revenue"].mean()
-    return {"all": float(data["Revenue"].mean()), "new": float(by["New_Visitor"]), "returning": float(by["Returning_Visitor"])}
+    return {"all": float(data["Revenue"].mean()), "new": float(by["New_Visitor"]),
+            "returning": float(by["Returning_Visitor"])}
 
 
 def _wilson(count: int, n: int, z: float = 1.96) -> tuple[float, float]:

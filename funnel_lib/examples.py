@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from funnel_lib._rules import LESSONS, MISTAKES, PRINCIPLES
+from funnel_lib._validate import check_choice
 from funnel_lib.audience import AUDIENCES
+from funnel_lib.errors import FunnelValueError
 from funnel_lib.model import Funnel, Step
 
 __all__ = ["Example", "EXAMPLES", "DARK_PATTERNS", "get_example", "get_pair", "list_examples"]
@@ -51,15 +53,13 @@ class Example:
     also: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.kind not in ("good", "broken"):
-            raise ValueError(f"kind must be 'good' or 'broken', got {self.kind!r}")
-        if self.audience not in AUDIENCES:
-            raise ValueError(f"audience must be one of {', '.join(map(repr, AUDIENCES))}, got {self.audience!r}")
+        check_choice("kind", self.kind, ("good", "broken"))
+        check_choice("audience", self.audience, AUDIENCES)
         for p in (self.principle, *self.also):
-            if p is not None and p not in PRINCIPLES:
-                raise ValueError(f"principle must be one of {', '.join(PRINCIPLES)}, got {p!r}")
+            if p is not None:
+                check_choice("principle", p, PRINCIPLES)
         if (self.kind == "broken") != (self.principle is not None and self.variant_of is not None):
-            raise ValueError("a broken example needs a principle and variant_of; a good one has neither")
+            raise FunnelValueError("a broken example needs a principle and variant_of; a good one has neither")
 
     def __call__(self) -> Funnel:
         """A fresh copy of the funnel (changing it never changes the example).
@@ -414,7 +414,7 @@ def get_example(name: str) -> Funnel:
     >>> get_example("gym")
     Traceback (most recent call last):
     ...
-    ValueError: name must be one of 'online_course', ..., got 'gym'
+    funnel_lib.FunnelValueError: name must be one of 'online_course', ..., got 'gym'
     """
     return _lookup(name)()
 
@@ -429,18 +429,12 @@ def get_pair(name: str) -> tuple[Funnel, Funnel]:
     example = _lookup(name)
     if example.variant_of is None:
         broken = ", ".join(repr(n) for n, e in EXAMPLES.items() if e.kind == "broken")
-        raise ValueError(f"name must be a broken example to have a pair ({broken}), got {name!r}")
+        raise FunnelValueError(f"name must be a broken example to have a pair ({broken}), got {name!r}")
     return example(), EXAMPLES[example.variant_of]()
 
 
 def _lookup(name: str) -> Example:
-    if isinstance(name, str) and name in EXAMPLES:
-        return EXAMPLES[name]
-    listed = ", ".join(repr(n) for n in EXAMPLES)
-    message = f"name must be one of {listed}, got {name!r}"
-    if not isinstance(name, str):
-        raise TypeError(message)
-    raise ValueError(message)
+    return EXAMPLES[check_choice("name", name, EXAMPLES, type_error=True)]
 
 
 def list_examples() -> pd.DataFrame:

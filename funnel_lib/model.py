@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnel_lib._validate import check_flag, check_name, check_score
+from funnel_lib._validate import check_flag, check_name, check_score, check_text, convert_fields, converts, optional
 from funnel_lib.catalog import lookup_action
+from funnel_lib.errors import FunnelIndexError, FunnelTypeError, FunnelValueError
 from funnel_lib.stages import Stage
 
 __all__ = ["Step", "Funnel", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -41,7 +42,15 @@ _ETHICS_KEYS = _ETHICS_FLAGS + _ETHICS_SIZES
 _STEP_KEYS = ("name", "stage", "ask", "value", "trust", "description", "action") + _ETHICS_KEYS
 
 
-@dataclass(frozen=True, slots=True)
+def _stage(argument: str, value: Any) -> Stage:
+    return Stage.coerce(value, argument)
+
+
+def _action_key(argument: str, value: Any) -> str:
+    return lookup_action(value).key
+
+
+@dataclass(frozen=True, slots=True, init=False, repr=False)
 class Step:
     """One step of a funnel: what is asked (``ask``), what is given (``value``) and the trust shown.
 
@@ -69,48 +78,46 @@ class Step:
     >>> Step("Take a 3-question quiz", "engagement", ask=2, value=4)
     Step(name='Take a 3-question quiz', stage='engagement', ask=2.0, value=4.0, trust=0.0)
     >>> Step("Start a free trial", "progression", ask=5, card_required=True, auto_renews=True)
-    Step(name='Start a free trial', stage='progression', ask=5.0, value=0.0, trust=0.0, card_required=True, auto_renews=True)
+    Step(name='Start a free trial', stage='progression', ask=5.0, value=0.0, trust=0.0, card_required=True, \
+auto_renews=True)
     >>> Step("Buy", "conversion", ask=12)
     Traceback (most recent call last):
     ...
-    ValueError: ask must be between 0 and 10, got 12
+    funnel_lib.FunnelValueError: ask must be between 0 and 10, got 12
     >>> Step("Buy", "conversion", ask=6, hidden_cost=7)
     Traceback (most recent call last):
     ...
-    ValueError: hidden_cost must be at most the step's ask (6), got 7
+    funnel_lib.FunnelValueError: hidden_cost must be at most the step's ask (6), got 7
     """
 
-    name: str
-    stage: Stage
-    ask: float
-    value: float = 0.0
-    trust: float = 0.0
-    description: str = ""
-    action: str | None = field(default=None, compare=True)
-    consent_preticked: bool = False
-    card_required: bool = False
-    auto_renews: bool = False
-    cancel_effort: float = 0.0
-    hidden_cost: float = 0.0
-    added_extras: bool = False
-    false_urgency: bool = False
-    confirmshaming: bool = False
+    name: str = field(metadata=converts(check_name))
+    stage: Stage = field(metadata=converts(_stage))
+    """Always a :class:`Stage` once the step is made; the constructor also takes the stage's name."""
+    ask: float = field(metadata=converts(check_score))
+    value: float = field(default=0.0, metadata=converts(check_score))
+    trust: float = field(default=0.0, metadata=converts(check_score))
+    description: str = field(default="", metadata=converts(check_text))
+    action: str | None = field(default=None, metadata=converts(optional(_action_key)))
+    consent_preticked: bool = field(default=False, metadata=converts(check_flag))
+    card_required: bool = field(default=False, metadata=converts(check_flag))
+    auto_renews: bool = field(default=False, metadata=converts(check_flag))
+    cancel_effort: float = field(default=0.0, metadata=converts(check_score))
+    hidden_cost: float = field(default=0.0, metadata=converts(check_score))
+    added_extras: bool = field(default=False, metadata=converts(check_flag))
+    false_urgency: bool = field(default=False, metadata=converts(check_flag))
+    confirmshaming: bool = field(default=False, metadata=converts(check_flag))
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "name", check_name("name", self.name))
-        object.__setattr__(self, "stage", Stage.coerce(self.stage))
-        for argument in ("ask", "value", "trust"):
-            object.__setattr__(self, argument, check_score(argument, getattr(self, argument)))
-        if not isinstance(self.description, str):
-            raise TypeError(f"description must be a string, got {self.description!r} ({type(self.description).__name__})")
-        if self.action is not None:
-            object.__setattr__(self, "action", lookup_action(self.action).key)
-        for flag in _ETHICS_FLAGS:
-            check_flag(flag, getattr(self, flag))
-        for size in _ETHICS_SIZES:
-            object.__setattr__(self, size, check_score(size, getattr(self, size)))
+    def __init__(self, name: str, stage: Stage | str, ask: float, value: float = 0.0, trust: float = 0.0,
+                 description: str = "", action: str | None = None, consent_preticked: bool = False,
+                 card_required: bool = False, auto_renews: bool = False, cancel_effort: float = 0.0,
+                 hidden_cost: float = 0.0, added_extras: bool = False, false_urgency: bool = False,
+                 confirmshaming: bool = False) -> None:
+        # Written by hand only so that ``stage`` is honestly typed ``Stage | str``: every field is
+        # checked and converted by the converter its declaration names.
+        convert_fields(self, locals())
         if self.hidden_cost > self.ask:
-            raise ValueError(f"hidden_cost must be at most the step's ask ({self.ask:g}), got {self.hidden_cost:g}")
+            raise FunnelValueError(f"hidden_cost must be at most the step's ask ({self.ask:g}), "
+                                   f"got {self.hidden_cost:g}")
 
     def ethics(self) -> dict[str, Any]:
         """The ethics fields that differ from their fair defaults (empty for a fair step).
@@ -123,23 +130,34 @@ class Step:
         return {key: getattr(self, key) for key in _ETHICS_KEYS if getattr(self, key)}
 
     def __repr__(self) -> str:
-        extra = "".join(f", {key}={value!r}" for key, value in self.ethics().items())
-        return (f"Step(name={self.name!r}, stage={self.stage.value!r}, ask={self.ask!r}, "
-                f"value={self.value!r}, trust={self.trust!r}{extra})")
+        """Name, stage and the three sizes, then every other field that is not at its default.
+
+        Every field takes part in ``==``, so two steps with the same repr are equal, and
+        ``eval(repr(step)) == step``.
+
+        >>> Step.from_catalog("quiz")
+        Step(name='Take a 3-question quiz', stage='engagement', ask=2.0, value=4.0, trust=2.0, \
+description='a minute of effort; the answer is personal value', action='quiz')
+        """
+        shown = {"name": self.name, "stage": self.stage.value, "ask": self.ask, "value": self.value,
+                 "trust": self.trust}
+        shown.update((key, getattr(self, key)) for key, default in _OPTIONAL_DEFAULTS
+                     if getattr(self, key) != default)
+        return "Step(" + ", ".join(f"{key}={value!r}" for key, value in shown.items()) + ")"
 
     @classmethod
     def from_catalog(cls, action: str, **overrides: Any) -> Step:
         """Make a step from the ask catalogue; keyword arguments override the defaults.
 
-        >>> Step.from_catalog("free_trial", stage="progression")
-        Step(name='Start a free trial', stage='progression', ask=5.0, value=7.0, trust=4.0)
+        >>> Step.from_catalog("free_trial", stage="reinforcement").stage
+        <Stage.REINFORCEMENT: 'reinforcement'>
         >>> Step.from_catalog("buy", name="Buy the course", ask=7).ask
         7.0
         """
         entry = lookup_action(action)
         unknown = sorted(set(overrides) - set(_STEP_KEYS) - {"action"})
         if unknown:
-            raise TypeError(f"from_catalog got unexpected keyword {unknown[0]!r}; allowed: "
+            raise FunnelTypeError(f"from_catalog got unexpected keyword {unknown[0]!r}; allowed: "
                             + ", ".join(repr(k) for k in _STEP_KEYS if k != "action"))
         fields: dict[str, Any] = {
             "name": entry.label, "stage": entry.stage, "ask": entry.ask, "value": entry.value,
@@ -156,7 +174,7 @@ class Step:
         """
         unknown = sorted(set(changes) - set(_STEP_KEYS))
         if unknown:
-            raise TypeError(f"replace got unexpected field {unknown[0]!r}; allowed: "
+            raise FunnelTypeError(f"replace got unexpected field {unknown[0]!r}; allowed: "
                             + ", ".join(repr(k) for k in _STEP_KEYS))
         return dataclasses.replace(self, **changes)
 
@@ -183,14 +201,18 @@ class Step:
         Step(name='Quiz', stage='engagement', ask=2.0, value=0.0, trust=0.0)
         """
         if not isinstance(data, dict):
-            raise TypeError(f"a step must be a dict with keys {list(_STEP_KEYS)}, got {data!r}")
+            raise FunnelTypeError(f"a step must be a dict with keys {list(_STEP_KEYS)}, got {data!r}")
         unknown = sorted(set(data) - set(_STEP_KEYS))
         if unknown:
-            raise ValueError(f"step has unknown key {unknown[0]!r}; allowed keys: {list(_STEP_KEYS)}")
+            raise FunnelValueError(f"step has unknown key {unknown[0]!r}; allowed keys: {list(_STEP_KEYS)}")
         missing = [k for k in ("name", "stage", "ask") if k not in data]
         if missing:
-            raise ValueError(f"step {data!r} is missing key {missing[0]!r}")
+            raise FunnelValueError(f"step {data!r} is missing key {missing[0]!r}")
         return cls(**data)
+
+
+_OPTIONAL_DEFAULTS = tuple((f.name, f.default) for f in dataclasses.fields(Step)
+                           if f.name not in ("name", "stage", "ask", "value", "trust"))
 
 
 class Funnel:
@@ -209,7 +231,7 @@ class Funnel:
 
     def __init__(self, steps: Iterable[Step] = (), name: str = "") -> None:
         if isinstance(steps, (str, bytes, Step)) or not isinstance(steps, Iterable):
-            raise TypeError(f"steps must be a list of Step objects, got {steps!r} ({type(steps).__name__})")
+            raise FunnelTypeError(f"steps must be a list of Step objects, got {steps!r} ({type(steps).__name__})")
         self._steps: list[Step] = [self._check_step(step, position=i) for i, step in enumerate(steps)]
         self.name = name
 
@@ -218,18 +240,18 @@ class Funnel:
     def _check_step(step: Any, position: int | None = None) -> Step:
         if not isinstance(step, Step):
             where = f"steps[{position}]" if position is not None else "step"
-            raise TypeError(f"{where} must be a Step, got {step!r} ({type(step).__name__}); "
+            raise FunnelTypeError(f"{where} must be a Step, got {step!r} ({type(step).__name__}); "
                             "make one with Step(name, stage, ask) or Step.from_catalog(action)")
         return step
 
     def _check_index(self, index: Any, *, argument: str = "index", inserting: bool = False) -> int:
         size = len(self._steps) + (1 if inserting else 0)
         if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"{argument} must be a whole number, got {index!r} ({type(index).__name__})")
+            raise FunnelTypeError(f"{argument} must be a whole number, got {index!r} ({type(index).__name__})")
         if size == 0:
-            raise IndexError(f"{argument} {index} is out of range: the funnel has no steps yet; add one first")
+            raise FunnelIndexError(f"{argument} {index} is out of range: the funnel has no steps yet; add one first")
         if not -size <= index < size:
-            raise IndexError(f"{argument} must be between 0 and {size - 1} (the funnel has "
+            raise FunnelIndexError(f"{argument} must be between 0 and {size - 1} (the funnel has "
                              f"{len(self._steps)} steps), got {index}")
         return index % size
 
@@ -243,7 +265,7 @@ class Funnel:
             if step.name == name:
                 return i
         names = [s.name for s in self._steps]
-        raise ValueError(f"no step called {name!r}; steps are {names}")
+        raise FunnelValueError(f"no step called {name!r}; steps are {names}")
 
     def _resolve(self, key: int | str, argument: str = "index") -> int:
         return self.index(key) if isinstance(key, str) else self._check_index(key, argument=argument)
@@ -257,7 +279,7 @@ class Funnel:
     @name.setter
     def name(self, value: str) -> None:
         if not isinstance(value, str):
-            raise TypeError(f"name must be a string, got {value!r} ({type(value).__name__})")
+            raise FunnelTypeError(f"name must be a string, got {value!r} ({type(value).__name__})")
         self._name = value.strip()
 
     @property
@@ -307,10 +329,10 @@ class Funnel:
         """
         step = self._check_step(step)
         if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"index must be a whole number, got {index!r} ({type(index).__name__})")
+            raise FunnelTypeError(f"index must be a whole number, got {index!r} ({type(index).__name__})")
         size = len(self._steps)
         if not -size <= index <= size:
-            raise IndexError(f"index must be between 0 and {size} (the funnel has {size} steps), got {index}")
+            raise FunnelIndexError(f"index must be between 0 and {size} (the funnel has {size} steps), got {index}")
         self._steps.insert(index if index >= 0 else index + size, step)
 
     def remove(self, key: int | str) -> Step:
@@ -345,7 +367,7 @@ class Funnel:
             new = self._steps[position].replace(**changes)
         else:
             if changes:
-                raise TypeError("pass either a new step or field changes to replace, not both")
+                raise FunnelTypeError("pass either a new step or field changes to replace, not both")
             new = self._check_step(step)
         self._steps[position] = new
         return new
@@ -383,26 +405,27 @@ class Funnel:
         ...                                            "auto_renews": True}]})
         Traceback (most recent call last):
         ...
-        ValueError: step key 'auto_renews' needs file version 2, but the file says version 1
+        funnel_lib.FunnelValueError: step key 'auto_renews' needs file version 2, but the file says version 1
         """
         if not isinstance(data, dict):
-            raise TypeError(f"funnel data must be a dict with keys 'name' and 'steps', got {type(data).__name__}")
+            raise FunnelTypeError(f"funnel data must be a dict with keys 'name' and 'steps', got {type(data).__name__}")
         unknown = sorted(set(data) - {"format", "version", "name", "steps"})
         if unknown:
-            raise ValueError(f"funnel data has unknown key {unknown[0]!r}; allowed: 'format', 'version', 'name', 'steps'")
+            raise FunnelValueError(f"funnel data has unknown key {unknown[0]!r}; "
+                                   "allowed: 'format', 'version', 'name', 'steps'")
         if data.get("format", FORMAT_NAME) != FORMAT_NAME:
-            raise ValueError(f"format must be {FORMAT_NAME!r}, got {data.get('format')!r}")
+            raise FunnelValueError(f"format must be {FORMAT_NAME!r}, got {data.get('format')!r}")
         version = data.get("version", FORMAT_VERSION)
         if isinstance(version, bool) or version not in range(1, FORMAT_VERSION + 1):
-            raise ValueError(f"version must be one of {list(range(1, FORMAT_VERSION + 1))}, got {version!r}")
+            raise FunnelValueError(f"version must be one of {list(range(1, FORMAT_VERSION + 1))}, got {version!r}")
         steps = data.get("steps")
         if not isinstance(steps, list):
-            raise ValueError(f"funnel data needs 'steps' as a list, got {steps!r}")
+            raise FunnelValueError(f"funnel data needs 'steps' as a list, got {steps!r}")
         if version == 1:
             for step in steps:
                 newer = [key for key in _ETHICS_KEYS if isinstance(step, dict) and key in step]
                 if newer:
-                    raise ValueError(f"step key {newer[0]!r} needs file version 2, but the file says version 1")
+                    raise FunnelValueError(f"step key {newer[0]!r} needs file version 2, but the file says version 1")
         return cls([Step.from_dict(s) for s in steps], name=data.get("name", ""))
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -421,11 +444,11 @@ class Funnel:
         'x'
         """
         if not isinstance(text, str | bytes):
-            raise TypeError(f"text must be a JSON string, got {type(text).__name__}")
+            raise FunnelTypeError(f"text must be a JSON string, got {type(text).__name__}")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"text is not valid JSON: {exc}") from None
+            raise FunnelValueError(f"text is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 
     def to_frame(self) -> pd.DataFrame:

@@ -44,7 +44,7 @@ import html
 import os
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -52,7 +52,8 @@ from typing import Any
 import anywidget
 import ipywidgets as widgets
 
-from funnel_lib._validate import check_choice, check_name
+from funnel_lib._validate import check_choice, check_name, check_text, convert_fields, converts, optional
+from funnel_lib.errors import FunnelIndexError, FunnelTypeError, FunnelValueError
 
 __all__ = ["Question", "Quiz", "learner_seed", "LEARNER_SEED_ENV", "KINDS", "FEEDBACK_COLOURS"]
 
@@ -101,8 +102,21 @@ def learner_seed() -> str:
 
 def _strings(argument: str, values: Any) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Sequence):
-        raise TypeError(f"{argument} must be a list of strings, got {values!r}")
+        raise FunnelTypeError(f"{argument} must be a list of strings, got {values!r}")
     return tuple(check_name(f"{argument}[{i}]", v) for i, v in enumerate(values))
+
+
+def _options(argument: str, values: Any) -> tuple[str, ...]:
+    options = _strings(argument, values)
+    if len(options) < 2:
+        raise FunnelValueError(f"{argument} must hold at least 2 choices, got {len(options)}")
+    if len(set(options)) != len(options):
+        raise FunnelValueError(f"{argument} must be different from each other, got {list(options)}")
+    return options
+
+
+def _kind(argument: str, value: Any) -> str:
+    return str(check_choice(argument, value, KINDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,45 +133,37 @@ class Question:
     >>> Question("2 + 2?", ["3", "4"], answer=2, explanation="Arithmetic.")
     Traceback (most recent call last):
     ...
-    ValueError: answer must be the index of one of the 2 options (0 to 1), got 2
+    funnel_lib.FunnelValueError: answer must be the index of one of the 2 options (0 to 1), got 2
     >>> Question("2 + 2?", ["3", "4"], answer=1, why=["One short."])
     Traceback (most recent call last):
     ...
-    ValueError: why must give one explanation per option (2), got 1
+    funnel_lib.FunnelValueError: why must give one explanation per option (2), got 1
     """
 
-    prompt: str
-    options: Sequence[str]
+    prompt: str = field(metadata=converts(check_name))
+    options: Sequence[str] = field(metadata=converts(_options))
+    """Stored as a tuple of stripped, distinct strings."""
     answer: int
-    explanation: str = ""
-    hint: str = ""
-    why: Sequence[str] | None = None
-    kind: str = "judgement"
+    """Checked against the options in ``__post_init__``."""
+    explanation: str = field(default="", metadata=converts(check_text))
+    hint: str = field(default="", metadata=converts(check_text))
+    why: Sequence[str] | None = field(default=None, metadata=converts(optional(_strings)))
+    """One explanation per option, stored as a tuple (or None)."""
+    kind: str = field(default="judgement", metadata=converts(_kind))
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prompt", check_name("prompt", self.prompt))
-        options = _strings("options", self.options)
-        if len(options) < 2:
-            raise ValueError(f"options must hold at least 2 choices, got {len(options)}")
-        if len(set(options)) != len(options):
-            raise ValueError(f"options must be different from each other, got {list(options)}")
-        object.__setattr__(self, "options", options)
-        if isinstance(self.answer, bool) or not isinstance(self.answer, int) or not 0 <= self.answer < len(options):
-            raise ValueError(f"answer must be the index of one of the {len(options)} options "
-                             f"(0 to {len(options) - 1}), got {self.answer!r}")
-        if self.why is not None:
-            why = _strings("why", self.why)
-            if len(why) != len(options):
-                raise ValueError(f"why must give one explanation per option ({len(options)}), got {len(why)}")
-            object.__setattr__(self, "why", why)
-            if not isinstance(self.explanation, str):
-                raise TypeError(f"explanation must be a string, got {self.explanation!r}")
-            object.__setattr__(self, "explanation", self.explanation.strip())
-        else:
+        convert_fields(self)
+        answer = self.answer
+        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(self.options):
+            raise FunnelValueError(f"answer must be the index of one of the {len(self.options)} options "
+                                   f"(0 to {len(self.options) - 1}), got {self.answer!r}")
+        if self.why is None:
             object.__setattr__(self, "explanation", check_name("explanation", self.explanation))
-        if not isinstance(self.hint, str):
-            raise TypeError(f"hint must be a string, got {self.hint!r}")
-        object.__setattr__(self, "kind", check_choice("kind", self.kind, KINDS))
+        elif len(self.why) != len(self.options):
+            raise FunnelValueError(f"why must give one explanation per option ({len(self.options)}), "
+                                   f"got {len(self.why)}")
+        else:
+            object.__setattr__(self, "explanation", self.explanation.strip())
 
     def feedback(self, choice: int | None) -> str:
         """The feedback text for a chosen option index, as written (None: nothing chosen yet).
@@ -187,7 +193,7 @@ class Question:
         True
         """
         if isinstance(seed, bool) or not isinstance(seed, str | int):
-            raise TypeError(f"seed must be a string or an integer, got {seed!r}")
+            raise FunnelTypeError(f"seed must be a string or an integer, got {seed!r}")
         digest = hashlib.sha256(f"{seed}\x1f{self.prompt}".encode("utf-8", "surrogatepass")).digest()
         positions = list(range(len(self.options)))
         random.Random(int.from_bytes(digest[:8], "big")).shuffle(positions)
@@ -232,14 +238,14 @@ class Quiz(widgets.VBox):
     def __init__(self, questions: Sequence[Question], title: str = "Self-check", *,
                  seed: str | int | None = None, shuffle: bool = True) -> None:
         if isinstance(questions, Question) or not isinstance(questions, Sequence) or not questions:
-            raise TypeError("questions must be a non-empty list of Question objects")
+            raise FunnelTypeError("questions must be a non-empty list of Question objects")
         for i, q in enumerate(questions):
             if not isinstance(q, Question):
-                raise TypeError(f"questions[{i}] must be a Question, got {q!r} ({type(q).__name__})")
+                raise FunnelTypeError(f"questions[{i}] must be a Question, got {q!r} ({type(q).__name__})")
         if not isinstance(shuffle, bool):
-            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+            raise FunnelTypeError(f"shuffle must be True or False, got {shuffle!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, str | int)):
-            raise TypeError(f"seed must be a string, an integer or None, got {seed!r}")
+            raise FunnelTypeError(f"seed must be a string, an integer or None, got {seed!r}")
         self.questions = tuple(questions)
         self.title = check_name("title", title)
         self.seed = learner_seed() if seed is None else seed
@@ -280,10 +286,10 @@ class Quiz(widgets.VBox):
         'Correct. B it is.'
         """
         if isinstance(question, bool) or not isinstance(question, int) or not 0 <= question < len(self.questions):
-            raise IndexError(f"question must be between 0 and {len(self.questions) - 1}, got {question!r}")
+            raise FunnelIndexError(f"question must be between 0 and {len(self.questions) - 1}, got {question!r}")
         options = len(self.questions[question].options)
         if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < options:
-            raise IndexError(f"choice must be between 0 and {options - 1}, got {choice!r}")
+            raise FunnelIndexError(f"choice must be between 0 and {options - 1}, got {choice!r}")
         self._choices[question].value = choice
         return self._show(question)
 

@@ -79,14 +79,23 @@ True
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from funnel_lib._validate import check_positive_int, check_probability, check_score
+from funnel_lib._validate import (
+    between,
+    check_funnel,
+    check_positive_int,
+    check_probability,
+    check_seed,
+    convert_fields,
+    converts,
+)
 from funnel_lib.audience import Audience, resolve_audience
+from funnel_lib.errors import FunnelTypeError, FunnelValueError
 from funnel_lib.model import Funnel, Step
 
 __all__ = ["ModelParams", "SimulationResult", "simulate", "compare", "big_ask_baseline", "DEFAULT_PARAMS",
@@ -109,37 +118,32 @@ class ModelParams:
     0.3
     """
 
-    decision_softness: float = 1.5
+    decision_softness: float = field(default=1.5, metadata=converts(between(0.05, 10.0)))
     """s: how gradually the yes-probability falls as the ask outgrows readiness (fitted to the benchmarks)."""
-    trust_boost: float = 0.15
+    trust_boost: float = field(default=0.15, metadata=converts(between(0.0, 10.0)))
     """w_t: readiness added, for this step's decision, per point of trust shown."""
-    consistency: float = 0.3306
+    consistency: float = field(default=0.3306, metadata=converts(between(0.0, 10.0)))
     """gamma: readiness gained per point of (ask + a_0) agreed to. The default reproduces the meta-analytic average
     foot-in-the-door effect (Dillard et al. 1984, r = .11) in Freedman & Fraser's design;
     ``funnel_lib.evidence.best_case_params()`` gives the 1966 best case. Both are fitted by
     ``funnel_lib.evidence.calibrate()``."""
-    commitment_margin: float = 1.5
+    commitment_margin: float = field(default=1.5, metadata=converts(between(0.0, 10.0)))
     """m_c: a yes still counts fully for consistency when the ask is this far below readiness."""
-    commitment_softness: float = 1.0
+    commitment_softness: float = field(default=1.0, metadata=converts(between(0.05, 10.0)))
     """tau_c: how quickly a yes to an ask far below readiness stops counting as a commitment."""
-    value_gain: float = 0.08
+    value_gain: float = field(default=0.08, metadata=converts(between(0.0, 10.0)))
     """w_v: readiness gained per point of value received."""
-    trust_gain: float = 0.04
+    trust_gain: float = field(default=0.04, metadata=converts(between(0.0, 10.0)))
     """w_r: lasting readiness gained per point of trust shown at a step the person took."""
-    resistance_margin: float = 2.0
+    resistance_margin: float = field(default=2.0, metadata=converts(between(0.0, 10.0)))
     """m_res: how far an ask may exceed readiness before resistance sets in."""
-    resistance: float = 0.3
+    resistance: float = field(default=0.3, metadata=converts(between(0.0, 10.0)))
     """rho: strength of resistance to asks far above readiness."""
-    attention_cost: float = 0.07
+    attention_cost: float = field(default=0.07, metadata=converts(check_probability))
     """lambda: share of engaged people lost to every extra step, whatever its ask (the cost of length)."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "attention_cost":
-                check_probability(f.name, value)
-            else:
-                check_score(f.name, value, low=0.0 if f.name != "decision_softness" else 0.05, high=10.0)
+        convert_fields(self)
 
 
 DEFAULT_PARAMS = ModelParams()
@@ -179,10 +183,11 @@ def _step_probabilities(k: int, r: np.ndarray, arr: _Arrays, p: Any, attention: 
 
 def _after_yes(k: int, r: np.ndarray, arr: _Arrays, p: Any) -> np.ndarray:
     weight = _logistic((arr.ask[k] - r + p.commitment_margin) / p.commitment_softness)
-    return r + p.consistency * (arr.ask[k] + _ASK_OFFSET) * weight + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
+    gain = p.consistency * (arr.ask[k] + _ASK_OFFSET) * weight
+    return r + gain + p.value_gain * arr.value[k] + p.trust_gain * arr.trust[k]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SimulationResult:
     """What :func:`simulate` returns: the per-step table, the conversion and, for cohorts, each user.
 
@@ -191,6 +196,8 @@ class SimulationResult:
     ``declined`` (saw the ask and said no), ``said_yes``, ``pass_rate`` (said_yes / reached),
     ``share_of_start`` (said_yes / audience) and ``readiness`` (mean readiness of those arriving).
     For the exact engine counts are expected shares of the audience (the audience is 1).
+
+    Results compare by identity (their tables are data frames); the repr is a summary.
 
     >>> from funnel_lib.model import Funnel, Step
     >>> result = simulate(Funnel([Step("Quiz", "engagement", ask=2), Step("Buy", "conversion", ask=7)]))
@@ -216,11 +223,13 @@ class SimulationResult:
         return self.table["pass_rate"].to_numpy()
 
     def _repr_html_(self) -> str:
-        how = "expected shares (exact engine)" if self.users is None else f"{self.users:,} simulated people, seed {self.seed}"
+        how = ("expected shares (exact engine)" if self.users is None
+               else f"{self.users:,} simulated people, seed {self.seed}")
         title = html.escape(self.funnel.name or "Funnel")
         shown = self.table[["name", "stage", "ask", "reached", "said_yes", "pass_rate", "share_of_start"]]
         spread = ("" if self.conversion_range is None else
-                  f", {self.conversion_range[0]:.2%} to {self.conversion_range[1]:.2%} over {self.draws} plausible models")
+                  f", {self.conversion_range[0]:.2%} to {self.conversion_range[1]:.2%} "
+                  f"over {self.draws} plausible models")
         return (f"<div class='funnel-simulation'><b>{title}</b> for a {html.escape(self.audience.name)} audience: "
                 f"<span class='funnel-conversion'>conversion {self.conversion:.2%}</span> of the people shown the "
                 f"first step ({how}{spread})"
@@ -388,17 +397,13 @@ def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | Non
     >>> result.cohort.columns.tolist()
     ['user', 'readiness_start', 'steps_completed', 'converted', 'left_because']
     """
-    if not isinstance(funnel, Funnel):
-        raise TypeError(f"funnel must be a Funnel, got {funnel!r} ({type(funnel).__name__})")
-    if len(funnel) == 0:
-        raise ValueError("funnel has no steps; add at least one Step before simulating")
+    check_funnel("funnel", funnel, purpose="simulating")
     who = resolve_audience(audience)
     if params is None:
         params = DEFAULT_PARAMS
     elif not isinstance(params, ModelParams):
-        raise TypeError(f"params must be a ModelParams, got {params!r} ({type(params).__name__})")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be a whole number or None, got {seed!r} ({type(seed).__name__})")
+        raise FunnelTypeError(f"params must be a ModelParams, got {params!r} ({type(params).__name__})")
+    seed = check_seed("seed", seed)
     arr = _Arrays(funnel)
     cohort = None
     if users is None:
@@ -407,7 +412,7 @@ def simulate(funnel: Funnel, audience: str | Audience = "cold", users: int | Non
     else:
         users = check_positive_int("users", users)
         if users > _MAX_USERS:
-            raise ValueError(f"users must be at most {_MAX_USERS:,}, got {users:,}")
+            raise FunnelValueError(f"users must be at most {_MAX_USERS:,}, got {users:,}")
         out, cohort = _monte_carlo(arr, who, params, users, seed)
         size = float(users)
     steps: tuple[Step, ...] = funnel.steps
@@ -446,10 +451,7 @@ def big_ask_baseline(funnel: Funnel) -> Funnel:
     >>> [s.name for s in big_ask_baseline(f)]
     ['Buy']
     """
-    if not isinstance(funnel, Funnel):
-        raise TypeError(f"funnel must be a Funnel, got {funnel!r} ({type(funnel).__name__})")
-    if len(funnel) == 0:
-        raise ValueError("funnel has no steps; the one-big-ask baseline needs a last step")
+    check_funnel("funnel", funnel, purpose="asking for its one big ask (the baseline needs a last step)")
     return Funnel([funnel.steps[-1]], name="one big ask")
 
 
@@ -466,6 +468,8 @@ def compare(funnel_a: Funnel, funnel_b: Funnel, audience: str | Audience = "cold
     >>> table.index.tolist(), bool(table.loc["ladder", "times_first"] > 1)
     (['one big ask', 'ladder'], True)
     """
+    check_funnel("funnel_a", funnel_a, purpose="comparing")
+    check_funnel("funnel_b", funnel_b, purpose="comparing")
     results = [simulate(f, audience, params=params) for f in (funnel_a, funnel_b)]
     names = [funnel_a.name or "funnel A", funnel_b.name or "funnel B"]
     if names[0] == names[1]:

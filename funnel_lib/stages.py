@@ -5,6 +5,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from funnel_lib._validate import choice_error
+from funnel_lib.errors import FunnelTypeError
+
 __all__ = ["Stage"]
 
 _GOALS = {
@@ -38,8 +41,7 @@ class Stage(Enum):
             for stage in cls:
                 if stage.value == wanted:
                     return stage
-        names = ", ".join(repr(stage.value) for stage in cls)
-        raise ValueError(f"stage must be one of {names}, got {value!r}")
+        raise choice_error("stage", value, [stage.value for stage in cls])
 
     @classmethod
     def coerce(cls, value: Any, argument: str = "stage") -> Stage:
@@ -50,18 +52,19 @@ class Stage(Enum):
         >>> Stage.coerce("checkout")
         Traceback (most recent call last):
         ...
-        ValueError: stage must be one of 'entry', 'engagement', 'progression', 'reinforcement', 'conversion', got 'checkout'
+        funnel_lib.FunnelValueError: stage must be one of 'entry', 'engagement', 'progression', 'reinforcement', \
+'conversion', got 'checkout'
         """
         if isinstance(value, Stage):
             return value
+        names = [stage.value for stage in cls]
         if not isinstance(value, str):
-            names = ", ".join(repr(stage.value) for stage in cls)
-            raise TypeError(f"{argument} must be a Stage or one of {names}, got {value!r} ({type(value).__name__})")
-        try:
-            return cls(value)
-        except ValueError:
-            names = ", ".join(repr(stage.value) for stage in cls)
-            raise ValueError(f"{argument} must be one of {names}, got {value!r}") from None
+            raise FunnelTypeError(f"{argument} must be a Stage or one of {', '.join(map(repr, names))}, "
+                                  f"got {value!r} ({type(value).__name__})")
+        wanted = value.strip().lower()
+        if wanted not in names:
+            raise choice_error(argument, value, names)
+        return cls(wanted)
 
     @property
     def rank(self) -> int:

@@ -47,6 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from funnel_lib._validate import check_choice, choice_error
+from funnel_lib.errors import FunnelTypeError, FunnelValueError
+
 # scipy.stats and statsmodels are imported inside the functions: importing funnel_lib stays fast
 
 __all__ = ["compare_variants", "compare_counts", "prob_b_beats_a", "sample_size_per_arm", "MIN_EXPECTED"]
@@ -95,7 +98,7 @@ def _beta_greater(a1: int, b1: int, a2: int, b2: int) -> float:
 def _check_rate(argument: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not 0 < float(value) < 1:
-        raise ValueError(f"{argument} must be a rate strictly between 0 and 1 (e.g. 0.02 for 2 %), got {value!r}")
+        raise FunnelValueError(f"{argument} must be a rate strictly between 0 and 1 (e.g. 0.02 for 2 %), got {value!r}")
     return float(value)
 
 
@@ -120,14 +123,15 @@ def sample_size_per_arm(base_rate: float, target_rate: float, *, alpha: float = 
 
     base_rate, target_rate = _check_rate("base_rate", base_rate), _check_rate("target_rate", target_rate)
     if base_rate == target_rate:
-        raise ValueError(f"target_rate must differ from base_rate ({base_rate!r}): no sample can detect no change")
+        raise FunnelValueError(f"target_rate must differ from base_rate ({base_rate!r}): "
+                               "no sample can detect no change")
     for name, value in (("alpha", alpha), ("power", power)):
         _check_rate(name, value)
-    if alternative not in ("two-sided", "larger", "smaller"):
-        raise ValueError(f"alternative must be 'two-sided', 'larger' or 'smaller', got {alternative!r}")
+    check_choice("alternative", alternative, ("two-sided", "larger", "smaller"))
     effect = float(proportion_effectsize(target_rate, base_rate))
     if (alternative == "larger" and effect < 0) or (alternative == "smaller" and effect > 0):
-        raise ValueError(f"alternative={alternative!r} does not fit a change from {base_rate!r} to {target_rate!r}")
+        raise FunnelValueError(f"alternative={alternative!r} does not fit a change "
+                               f"from {base_rate!r} to {target_rate!r}")
     effect = abs(effect)  # the direction is checked above: its size is what matters now
     if alternative != "two-sided":
         alternative = "larger"
@@ -138,7 +142,7 @@ def sample_size_per_arm(base_rate: float, target_rate: float, *, alpha: float = 
 
 def _check_confidence(confidence: Any) -> float:
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be a number between 0 and 1 (e.g. 0.95), got {confidence!r}")
+        raise FunnelValueError(f"confidence must be a number between 0 and 1 (e.g. 0.95), got {confidence!r}")
     return float(confidence)
 
 
@@ -146,12 +150,12 @@ def _check_count(variant: Hashable, conversions: Any, n: Any) -> tuple[int, int]
     for name, value in (("conversions", conversions), ("n", n)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)) or (
                 isinstance(value, (float, np.floating)) and not float(value).is_integer()):
-            raise TypeError(f"{name} for variant {variant!r} must be a whole number, got {value!r}")
+            raise FunnelTypeError(f"{name} for variant {variant!r} must be a whole number, got {value!r}")
     conversions, n = int(conversions), int(n)
     if n < 1:
-        raise ValueError(f"n for variant {variant!r} must be at least 1, got {n}")
+        raise FunnelValueError(f"n for variant {variant!r} must be at least 1, got {n}")
     if not 0 <= conversions <= n:
-        raise ValueError(f"conversions for variant {variant!r} must be between 0 and n={n}, got {conversions}")
+        raise FunnelValueError(f"conversions for variant {variant!r} must be between 0 and n={n}, got {conversions}")
     return conversions, n
 
 
@@ -168,35 +172,36 @@ def compare_counts(counts: Mapping[Hashable, tuple[int, int]] | pd.DataFrame, co
     0       A  0.030     0.021      0.043
     1       B  0.045     0.034      0.060
     2       C  0.083     0.036      0.181
-    >>> print(table.loc[2, "note"])
-    only 5 conversions in 'C': the p-value and lift intervals rely on a normal approximation that needs at least 10 conversions and 10 non-conversions per variant; Fisher's exact test gives p = 0.043
+    >>> print(table.loc[2, "note"])  # doctest: +NORMALIZE_WHITESPACE
+    only 5 conversions in 'C': the p-value and lift intervals rely on a normal approximation that needs
+    at least 10 conversions and 10 non-conversions per variant; Fisher's exact test gives p = 0.043
     """
     confidence = _check_confidence(confidence)
     if isinstance(counts, pd.DataFrame):
         frame = counts if "variant" in counts.columns else counts.rename_axis("variant").reset_index()
         missing = [c for c in ("variant", "conversions", "n") if c not in frame.columns]
         if missing:
-            raise ValueError(f"counts is missing column {missing[0]!r}; columns present: {list(counts.columns)}")
-        items = list(zip(frame["variant"], zip(frame["conversions"], frame["n"])))
+            raise FunnelValueError(f"counts is missing column {missing[0]!r}; columns present: {list(counts.columns)}")
+        items = list(zip(frame["variant"], zip(frame["conversions"], frame["n"], strict=True), strict=True))
     elif isinstance(counts, Mapping):
         items = list(counts.items())
     else:
-        raise TypeError(f"counts must be a mapping {{variant: (conversions, n)}} or a DataFrame, "
+        raise FunnelTypeError(f"counts must be a mapping {{variant: (conversions, n)}} or a DataFrame, "
                         f"got {type(counts).__name__}")
     checked: dict[Hashable, tuple[int, int]] = {}
     for variant, pair in items:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"counts[{variant!r}] must be a pair (conversions, n), got {pair!r}")
+            raise FunnelTypeError(f"counts[{variant!r}] must be a pair (conversions, n), got {pair!r}")
         if variant in checked:
-            raise ValueError(f"variant {variant!r} appears twice in counts")
+            raise FunnelValueError(f"variant {variant!r} appears twice in counts")
         checked[variant] = _check_count(variant, *pair)
     if len(checked) < 2:
-        raise ValueError(f"counts must have at least two variants to compare, got {len(checked)}")
+        raise FunnelValueError(f"counts must have at least two variants to compare, got {len(checked)}")
     names = list(checked)
     if control is None:
         control = names[0]
     elif control not in checked:
-        raise ValueError(f"control must be one of the variants {names}, got {control!r}")
+        raise choice_error("control", control, names, among="the variants ")
     order = [control] + [v for v in names if v != control]
     return _compare([(v, *checked[v]) for v in order], confidence)
 
@@ -222,10 +227,10 @@ def compare_variants(df: pd.DataFrame, variant: Hashable = "variant", converted:
     """
     confidence = _check_confidence(confidence)
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame (one row per user), got {type(df).__name__}")
+        raise FunnelTypeError(f"df must be a pandas DataFrame (one row per user), got {type(df).__name__}")
     for argument, name in (("variant", variant), ("converted", converted)):
         if name not in df.columns:
-            raise ValueError(f"df is missing column {name!r}; columns present: {list(df.columns)} "
+            raise FunnelValueError(f"df is missing column {name!r}; columns present: {list(df.columns)} "
                              f"(pass {argument}= to name the column to use)")
     arms = df[variant]
     outcome = df[converted]
@@ -233,7 +238,7 @@ def compare_variants(df: pd.DataFrame, variant: Hashable = "variant", converted:
         missing = column.isna().to_numpy()
         if missing.any():
             rows = ", ".join(repr(r) for r in df.index[missing][:5]) + (", ..." if missing.sum() > 5 else "")
-            raise ValueError(f"column {column.name!r} ({argument}=) has {int(missing.sum()):,} missing value"
+            raise FunnelValueError(f"column {column.name!r} ({argument}=) has {int(missing.sum()):,} missing value"
                              f"{'s' if missing.sum() > 1 else ''} (rows {rows}); drop or fill them first")
     if pd.api.types.is_bool_dtype(outcome.dtype):
         values = outcome.to_numpy(dtype=bool).astype(np.int64)
@@ -242,14 +247,15 @@ def compare_variants(df: pd.DataFrame, variant: Hashable = "variant", converted:
         bad = (raw != 0) & (raw != 1)
         if bad.any():
             shown = ", ".join(f"{v:g}" for v in np.unique(raw[bad])[:5])
-            raise ValueError(f"column {converted!r} (converted=) must hold True/False or 1/0, found {shown} "
+            raise FunnelValueError(f"column {converted!r} (converted=) must hold True/False or 1/0, found {shown} "
                              f"in {int(bad.sum()):,} rows")
         values = raw.astype(np.int64)
     else:
-        raise TypeError(f"column {converted!r} (converted=) must hold True/False or 1/0, got dtype {outcome.dtype}")
+        raise FunnelTypeError(f"column {converted!r} (converted=) must hold True/False or 1/0, "
+                              f"got dtype {outcome.dtype}")
     codes, uniques = pd.factorize(arms, sort=True)
     if len(uniques) < 2:
-        raise ValueError(f"column {variant!r} (variant=) must hold at least two variants to compare, "
+        raise FunnelValueError(f"column {variant!r} (variant=) must hold at least two variants to compare, "
                          f"found {list(uniques)}")
     n = np.bincount(codes, minlength=len(uniques))
     conversions = np.bincount(codes, weights=values, minlength=len(uniques)).astype(np.int64)
@@ -257,7 +263,7 @@ def compare_variants(df: pd.DataFrame, variant: Hashable = "variant", converted:
     if control is None:
         control = names[0]
     elif control not in names:
-        raise ValueError(f"control must be one of the variants in column {variant!r}: {names}, got {control!r}")
+        raise choice_error("control", control, names, among=f"the variants in column {variant!r}: ")
     order = [names.index(control)] + [i for i in range(len(names)) if names[i] != control]
     return _compare([(names[i], int(conversions[i]), int(n[i])) for i in order], confidence)
 
@@ -298,7 +304,7 @@ def _compare(arms: list[tuple[Hashable, int, int]], confidence: float) -> pd.Dat
                    f"are each against the control, so with {len(arms) - 1} comparisons use a stricter threshold "
                    f"(e.g. Bonferroni: {alpha / (len(arms) - 1):.3g})")
         table.loc[0, "note"] = overall if not table.loc[0, "note"] else table.loc[0, "note"] + "; " + overall
-    table.attrs["notes"] = [f"{v}: {note}" for v, note in zip(table["variant"], table["note"]) if note]
+    table.attrs["notes"] = [f"{v}: {note}" for v, note in zip(table["variant"], table["note"], strict=True) if note]
     return table
 
 

@@ -85,7 +85,7 @@ class Thresholds:
     >>> Thresholds(max_jump=-1)
     Traceback (most recent call last):
     ...
-    ValueError: max_jump must be between 0 and 10, got -1
+    funnel_lib.FunnelValueError: max_jump must be between 0 and 10, got -1
     >>> Thresholds().trust_needed(8)
     3.0
     """

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnel_lib._validate import check_positive_int
+from funnel_lib._validate import check_funnel, check_positive_int, check_seed
 from funnel_lib.audience import AUDIENCES, Audience, resolve_audience
+from funnel_lib.errors import FunnelValueError
 from funnel_lib.model import Funnel
 from funnel_lib.simulate import DEFAULT_PARAMS, ModelParams, conversions_for_draws
 
@@ -111,9 +112,8 @@ def draw_params(draws: int, seed: int | None = None) -> Any:
     """
     draws = check_positive_int("draws", draws)
     if draws > 100_000:
-        raise ValueError(f"draws must be at most 100,000, got {draws:,}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be a whole number or None, got {seed!r} ({type(seed).__name__})")
+        raise FunnelValueError(f"draws must be at most 100,000, got {draws:,}")
+    seed = check_seed("seed", seed)
     if seed is None:
         return _cached_draws.__wrapped__(draws, None)
     return _cached_draws(draws, seed)
@@ -133,10 +133,7 @@ def conversion_draws(funnel: Funnel, audience: str | Audience = "cold", draws: i
     >>> values.shape, bool(0.004 < values.min() and values.max() < 0.02)
     ((50,), True)
     """
-    if not isinstance(funnel, Funnel):
-        raise TypeError(f"funnel must be a Funnel, got {funnel!r} ({type(funnel).__name__})")
-    if len(funnel) == 0:
-        raise ValueError("funnel has no steps; add at least one Step before simulating")
+    check_funnel("funnel", funnel, purpose="simulating")
     who = resolve_audience(audience)
     p = draw_params(draws, seed)
     return conversions_for_draws(funnel, who, p, attention=_attention(who, p))
@@ -153,10 +150,14 @@ class Robustness:
     ``share`` is that share (0-1); ``range_a`` and ``range_b`` are each funnel's 10th-90th
     percentile conversion over the same parameter sets.
 
-    >>> from funnel_lib.model import Funnel, Step
+    ``str()`` gives the result in words; ``repr()`` shows every field, exactly.
+
     >>> r = Robustness("ladder", "big ask", "cold", 0.95, (0.001, 0.003), (0.0005, 0.001), 200)
-    >>> r.robust, "95 %" in repr(r)
-    (True, True)
+    >>> r.robust
+    True
+    >>> print(r)
+    ladder beats big ask in 95 % of plausible models (cold audience; 200 parameter sets); ladder 0.1 %-0.3 %, \
+big ask 0.05 %-0.1 %
     """
 
     name_a: str
@@ -177,9 +178,9 @@ class Robustness:
         return (f"{self.name_a} beats {self.name_b} in {100 * self.share:.0f} % of plausible models "
                 f"({self.audience} audience; {self.draws} parameter sets)")
 
-    def __repr__(self) -> str:
-        return (f"Robustness({self.sentence()}; {self.name_a} {_percent(self.range_a[0])}-{_percent(self.range_a[1])}, "
-                f"{self.name_b} {_percent(self.range_b[0])}-{_percent(self.range_b[1])})")
+    def __str__(self) -> str:
+        return (f"{self.sentence()}; {self.name_a} {_percent(self.range_a[0])}-{_percent(self.range_a[1])}, "
+                f"{self.name_b} {_percent(self.range_b[0])}-{_percent(self.range_b[1])}")
 
     def _repr_html_(self) -> str:
         verdict = "robust" if self.robust else "depends on the parameters: name the assumption"
@@ -198,17 +199,15 @@ def robustness(funnel_a: Funnel, funnel_b: Funnel, audience: str | Audience = "c
 
     >>> from funnel_lib.model import Funnel, Step
     >>> big = Funnel([Step("Buy", "conversion", ask=8)], name="one big ask")
-    >>> ladder = Funnel([Step("Quiz", "engagement", ask=2, value=5), Step("Trial", "progression", ask=5, value=7, trust=4),
+    >>> ladder = Funnel([Step("Quiz", "engagement", ask=2, value=5),
+    ...                  Step("Trial", "progression", ask=5, value=7, trust=4),
     ...                  Step("Buy", "conversion", ask=8, trust=5)], name="ladder")
     >>> result = robustness(ladder, big, seed=1)
     >>> result.robust
     True
     """
-    for name, f in (("funnel_a", funnel_a), ("funnel_b", funnel_b)):
-        if not isinstance(f, Funnel):
-            raise TypeError(f"{name} must be a Funnel, got {f!r} ({type(f).__name__})")
-        if len(f) == 0:
-            raise ValueError(f"{name} has no steps; add at least one Step before comparing")
+    check_funnel("funnel_a", funnel_a, purpose="comparing")
+    check_funnel("funnel_b", funnel_b, purpose="comparing")
     who = resolve_audience(audience)
     p = draw_params(draws, seed)
     attention = _attention(who, p)

@@ -11,11 +11,14 @@ import funnel_lib
 
 TOP_LEVEL = [
     "ASK_CATALOG", "AUDIENCES", "Audience", "CatalogEntry", "Finding", "Funnel", "ModelParams", "Report",
+    "FunnelError", "FunnelIndexError", "FunnelTypeError", "FunnelValueError",
     "Robustness", "SimulationResult", "Stage", "Step", "Thresholds", "__version__", "big_ask_baseline", "catalog_frame",
-    "check", "compare", "compare_counts", "compare_variants", "funnel_from_events", "robustness", "simulate", "time_to_convert",
+    "check", "compare", "compare_counts", "compare_variants", "funnel_from_events", "robustness", "simulate",
+    "time_to_convert",
 ]
 MODULES = ["model", "stages", "catalog", "audience", "simulate", "evidence", "framework", "thresholds", "examples",
-           "plots", "quiz", "events", "stats", "sql", "warehouse", "datasets", "widgets", "grading", "uncertainty"]
+           "plots", "quiz", "events", "stats", "sql", "warehouse", "datasets", "widgets", "grading", "uncertainty",
+           "errors"]
 
 
 def test_top_level_names_are_pinned() -> None:

@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel_lib.datasets import (DATA_FILES, NOISE_EVENTS, SEGMENTS, data_path, load_hillstrom, load_online_shoppers,
-                                 simulate_campaign_events)
+from funnel_lib.datasets import (
+    DATA_FILES,
+    NOISE_EVENTS,
+    SEGMENTS,
+    data_path,
+    load_hillstrom,
+    load_online_shoppers,
+    simulate_campaign_events,
+)
 from funnel_lib.events import funnel_from_events
 from funnel_lib.model import Funnel, Step
 from funnel_lib.simulate import simulate
@@ -30,7 +37,7 @@ def test_data_md_keeps_attribution_and_licence() -> None:
 
 
 def test_data_path_rejects_unknown_names() -> None:
-    with pytest.raises(ValueError, match=r"name must be one of \['hillstrom.csv', 'online_shoppers_intention.csv'\], "
+    with pytest.raises(ValueError, match=r"name must be one of 'hillstrom.csv', 'online_shoppers_intention.csv', "
                                          r"got 'x.csv'"):
         data_path("x.csv")
 
@@ -211,7 +218,7 @@ def test_simulated_ab_test_is_reproducible_and_sizes_per_arm() -> None:
         ({"rates": {"a": {"revenue": 0.1}, "b": {"revenue": 0.1}}}, "an outcome may not be called 'revenue'"),
         ({"users": 0}, "users for arm 'direct' must be a whole number of at least 1, got 0"),
         ({"users": {"direct": 10}}, "users for arm 'ladder' must be a whole number of at least 1, got None"),
-        ({"converted": "clicked"}, "converted must be one of the outcomes"),
+        ({"converted": "clicked"}, "converted must be one of the outcomes 'purchased', 'unsubscribed', got 'clicked'"),
         ({"order_value": {"direct": 10.0}}, "arm 'ladder' has None"),
     ],
 )

@@ -6,7 +6,13 @@ import pytest
 
 from funnel_lib import ModelParams
 from funnel_lib.evidence import (
-    best_case_params, calibrate, chartrand_1999, dillard_1984, freedman_fraser_1966, sources, vendor_claims,
+    best_case_params,
+    calibrate,
+    chartrand_1999,
+    dillard_1984,
+    freedman_fraser_1966,
+    sources,
+    vendor_claims,
 )
 
 
@@ -49,7 +55,8 @@ def test_benchmark_table_is_sourced_and_labelled() -> None:
 
     table = benchmarks()
     assert len(table) >= 15
-    assert table.columns.tolist()[:8] == ["metric", "context", "audience", "low", "high", "source", "kind", "catalog_key"]
+    assert table.columns.tolist()[:8] == ["metric", "context", "audience", "low", "high", "source", "kind",
+                                          "catalog_key"]
     assert set(table["kind"]) <= set(KINDS)
     assert table["source"].str.len().gt(10).all() and table["where"].str.len().gt(5).all()
     known = table.dropna(subset=["low"])

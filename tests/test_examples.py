@@ -116,7 +116,7 @@ def test_examples_are_realistic_funnels() -> None:
 
 
 def test_example_metadata_is_validated() -> None:
-    with pytest.raises(ValueError, match="kind must be 'good' or 'broken'"):
+    with pytest.raises(ValueError, match="kind must be one of 'good', 'broken', got 'meh'"):
         Example("x", "meh", "story", lambda: Funnel([]))
     with pytest.raises(ValueError, match="a broken example needs a principle and variant_of"):
         Example("x", "broken", "story", lambda: Funnel([]), principle="stage_order")

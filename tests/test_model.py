@@ -202,3 +202,45 @@ def test_json_round_trip_for_any_funnel(items: list[Step], name: str) -> None:
     f = Funnel(items, name=name)
     assert Funnel.from_json(f.to_json()) == f
     assert Funnel.from_dict(f.to_dict()) == f
+
+
+def test_catalogue_step_and_look_alike_differ_in_repr_as_in_equality() -> None:
+    from_catalogue = Step.from_catalog("quiz")
+    look_alike = Step("Take a 3-question quiz", "engagement", ask=2, value=4, trust=2)
+    assert from_catalogue != look_alike
+    assert repr(from_catalogue) != repr(look_alike)
+    assert "action='quiz'" in repr(from_catalogue) and "description=" in repr(from_catalogue)
+    assert repr(look_alike) == "Step(name='Take a 3-question quiz', stage='engagement', ask=2.0, value=4.0, trust=2.0)"
+
+
+def test_stage_is_always_a_stage_whatever_was_given() -> None:
+    assert Step("A", "  Entry ", ask=1).stage is Stage.ENTRY
+    assert Step("A", Stage.ENTRY, ask=1) == Step("A", "entry", ask=1)
+
+
+flags = st.booleans()
+rich_steps = st.builds(
+    Step, name=st.sampled_from(["Buy", "Quiz", " Quiz"]), stage=st.sampled_from(list(Stage)),
+    ask=st.sampled_from([6.0, 8]), value=st.sampled_from([0, 1.5]), trust=st.just(0.0),
+    description=st.sampled_from(["", "why"]), action=st.sampled_from([None, "quiz", "buy"]),
+    consent_preticked=flags, card_required=flags, auto_renews=flags, cancel_effort=st.sampled_from([0, 2.5]),
+    hidden_cost=st.sampled_from([0.0, 1.0]), added_extras=flags, false_urgency=flags, confirmshaming=flags,
+)
+
+
+@given(rich_steps, rich_steps)
+def test_repr_agrees_with_equality(a: Step, b: Step) -> None:
+    assert (repr(a) == repr(b)) == (a == b)
+
+
+@given(rich_steps)
+def test_repr_rebuilds_an_equal_step(step: Step) -> None:
+    assert eval(repr(step), {"Step": Step}) == step
+
+
+@given(rich_steps)
+def test_steps_survive_pickle_and_copy(step: Step) -> None:
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(step)) == step and copy.deepcopy(step) == step

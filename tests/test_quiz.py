@@ -71,7 +71,6 @@ def test_quiz_rejects_bad_input() -> None:
 # why per option, kinds, shuffling, accessibility, readable outside a kernel
 # ----------------------------------------------------------------------------------------------
 import json  # noqa: E402
-import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import ipywidgets as widgets  # noqa: E402

@@ -173,7 +173,7 @@ def test_hotter_audiences_never_convert_less_on_any_example(name: str) -> None:
 
 
 def test_completion_never_falls_with_starting_readiness() -> None:
-    """The reason for the audience order: at the default parameters readiness after a yes rises with readiness before."""
+    """Why the audiences are ordered: at the default parameters, readiness after a yes rises with readiness before."""
     p = ModelParams()
     from funnel_lib.simulate import _ASK_OFFSET
 
@@ -210,7 +210,7 @@ def test_robustness_compares_on_the_same_parameter_sets() -> None:
     assert robustness(big, ladder, "cold", draws=200, seed=1).share == pytest.approx(1 - result.share)
     assert robustness(ladder, ladder, draws=50, seed=1).share == 0.0
     assert result.range_a[0] < result.range_a[1] and result.range_b[1] < result.range_a[1]
-    assert "beats one big ask in" in repr(result) and "plausible models" in result._repr_html_()
+    assert "beats one big ask in" in str(result) and repr(result).startswith("Robustness(name_a=") and "plausible models" in result._repr_html_()
     with pytest.raises(TypeError, match="funnel_b must be a Funnel"):
         robustness(ladder, "x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="draws must be a whole number greater than 0"):

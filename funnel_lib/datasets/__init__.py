@@ -37,6 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from funnel_lib._validate import check_choice, choice_error
+from funnel_lib.errors import FunnelValueError
+
 __all__ = [
     "load_hillstrom",
     "load_online_shoppers",
@@ -71,8 +74,7 @@ def data_path(name: str) -> Path:
     >>> data_path("hillstrom.csv").name
     'hillstrom.csv'
     """
-    if name not in DATA_FILES:
-        raise ValueError(f"name must be one of {sorted(DATA_FILES)}, got {name!r}")
+    check_choice("name", name, sorted(DATA_FILES))
     return Path(str(resources.files(__name__).joinpath("data", name)))
 
 
@@ -172,25 +174,27 @@ def simulate_campaign_events(funnel: Any, audience: Any = "cold", users: int = 1
     from funnel_lib.simulate import simulate
 
     for name, value, low in (("days", days, 0.0), ("noise", noise, 0.0), ("repeats", repeats, 0.0)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < low:
-            raise ValueError(f"{name} must be a number of at least {low:g}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < low:
+            raise FunnelValueError(f"{name} must be a number of at least {low:g}, got {value!r}")
     if repeats > 1:
-        raise ValueError(f"repeats must be a share between 0 and 1, got {repeats!r}")
+        raise FunnelValueError(f"repeats must be a share between 0 and 1, got {repeats!r}")
     try:
         origin = pd.Timestamp(start)
     except (ValueError, TypeError):
-        raise ValueError(f"start must be a date or time such as '2024-03-04', got {start!r}") from None
+        raise FunnelValueError(f"start must be a date or time such as '2024-03-04', got {start!r}") from None
     if pd.isna(origin):
-        raise ValueError(f"start must be a date or time such as '2024-03-04', got {start!r}")
+        raise FunnelValueError(f"start must be a date or time such as '2024-03-04', got {start!r}")
     origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
 
     result = simulate(funnel, audience, users=users, seed=seed)
     cohort = result.cohort
+    if cohort is None:  # pragma: no cover - simulate(users=...) always returns the cohort
+        raise RuntimeError("simulate(users=...) returned no cohort")
     steps = list(result.funnel.steps)
     names = [step.name for step in steps]
     if len(set(names)) != len(names):
         repeated = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"funnel steps must have distinct names to become event names; repeated: {repeated}")
+        raise FunnelValueError(f"funnel steps must have distinct names to become event names; repeated: {repeated}")
     noise_names = [n for n in NOISE_EVENTS if n not in names]
     rng = np.random.default_rng(None if seed is None else [seed, 2024])
     n = len(cohort)
@@ -266,8 +270,8 @@ def simulate_ab_test(rates: Mapping[str, Mapping[str, float]], users: int | Mapp
     mean, in cents) and 0 for everyone else; ``converted`` names the outcome that counts as buying
     (default: the first outcome).
 
-    Rows are in order of arrival (``user_id``), the arms mixed at random. Columns: ``user_id``, ``variant`` (a category in the order of ``rates``), the outcomes, and
-    ``revenue`` when asked for.
+    Rows are in order of arrival (``user_id``), the arms mixed at random. Columns: ``user_id``,
+    ``variant`` (a category in the order of ``rates``), the outcomes, and ``revenue`` when asked for.
 
     >>> test = simulate_ab_test({"A": {"bought": 0.02, "unsubscribed": 0.003},
     ...                          "B": {"bought": 0.03, "unsubscribed": 0.003}}, users=50_000, seed=1,
@@ -277,40 +281,14 @@ def simulate_ab_test(rates: Mapping[str, Mapping[str, float]], users: int | Mapp
     >>> test.groupby("variant", observed=True)["bought"].mean().round(2).tolist()
     [0.02, 0.03]
     """
-    if not isinstance(rates, Mapping) or len(rates) < 2:
-        raise ValueError(f"rates must map at least two arms to their outcome rates, got {rates!r}")
-    arms = list(rates)
-    outcomes: list[str] | None = None
-    for arm in arms:
-        per_arm = rates[arm]
-        if not isinstance(per_arm, Mapping) or not per_arm:
-            raise ValueError(f"rates[{arm!r}] must map outcome names to rates, got {per_arm!r}")
-        if outcomes is None:
-            outcomes = list(per_arm)
-        elif sorted(per_arm) != sorted(outcomes):
-            raise ValueError(f"rates[{arm!r}] names outcomes {sorted(per_arm)}; every arm needs {sorted(outcomes)}")
-        for outcome, rate in per_arm.items():
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-                raise ValueError(f"rates[{arm!r}][{outcome!r}] must be a rate between 0 and 1, got {rate!r}")
-    assert outcomes is not None
-    for reserved in ("user_id", "variant", "revenue"):
-        if reserved in outcomes:
-            raise ValueError(f"an outcome may not be called {reserved!r}: that column name is taken")
-    sizes = dict(users) if isinstance(users, Mapping) else {arm: users for arm in arms}
-    for arm in arms:
-        size = sizes.get(arm)
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"users for arm {arm!r} must be a whole number of at least 1, got {size!r}")
+    arms, outcomes = _check_rates(rates)
+    sizes = _check_users(users, arms)
     if converted is None:
         converted = outcomes[0]
     elif converted not in outcomes:
-        raise ValueError(f"converted must be one of the outcomes {outcomes}, got {converted!r}")
+        raise choice_error("converted", converted, outcomes, among="the outcomes ")
     if order_value is not None:
-        for arm in arms:
-            value = order_value.get(arm) if isinstance(order_value, Mapping) else None
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"order_value must give every arm a positive mean order value; "
-                                 f"arm {arm!r} has {value!r}")
+        _check_order_value(order_value, arms)
     rng = np.random.default_rng(seed)
     counts = np.array([int(sizes[arm]) for arm in arms])
     codes = rng.permutation(np.repeat(np.arange(len(arms)), counts))  # people arrive in random order
@@ -324,3 +302,44 @@ def simulate_ab_test(rates: Mapping[str, Mapping[str, float]], users: int | Mapp
         spend = np.round(rng.exponential(means), 2)
         frame["revenue"] = np.where(frame[converted].to_numpy(), spend, 0.0)
     return frame
+
+
+def _check_rates(rates: Any) -> tuple[list[str], list[str]]:
+    """The arms and outcomes of :func:`simulate_ab_test`'s ``rates``, after checking every rate."""
+    if not isinstance(rates, Mapping) or len(rates) < 2:
+        raise FunnelValueError(f"rates must map at least two arms to their outcome rates, got {rates!r}")
+    arms = list(rates)
+    outcomes: list[str] = []
+    for arm in arms:
+        per_arm = rates[arm]
+        if not isinstance(per_arm, Mapping) or not per_arm:
+            raise FunnelValueError(f"rates[{arm!r}] must map outcome names to rates, got {per_arm!r}")
+        if not outcomes:
+            outcomes = list(per_arm)
+        elif sorted(per_arm) != sorted(outcomes):
+            raise FunnelValueError(f"rates[{arm!r}] names outcomes {sorted(per_arm)}; "
+                                   f"every arm needs {sorted(outcomes)}")
+        for outcome, rate in per_arm.items():
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise FunnelValueError(f"rates[{arm!r}][{outcome!r}] must be a rate between 0 and 1, got {rate!r}")
+    for reserved in ("user_id", "variant", "revenue"):
+        if reserved in outcomes:
+            raise FunnelValueError(f"an outcome may not be called {reserved!r}: that column name is taken")
+    return arms, outcomes
+
+
+def _check_users(users: Any, arms: list[str]) -> dict[str, int]:
+    sizes = dict(users) if isinstance(users, Mapping) else {arm: users for arm in arms}
+    for arm in arms:
+        size = sizes.get(arm)
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise FunnelValueError(f"users for arm {arm!r} must be a whole number of at least 1, got {size!r}")
+    return {arm: int(sizes[arm]) for arm in arms}
+
+
+def _check_order_value(order_value: Any, arms: list[str]) -> None:
+    for arm in arms:
+        value = order_value.get(arm) if isinstance(order_value, Mapping) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise FunnelValueError(f"order_value must give every arm a positive mean order value; "
+                                   f"arm {arm!r} has {value!r}")
