@@ -537,7 +537,12 @@ def _valueless(ctx: _Context) -> list[int]:
     return [i for i in ctx.before_conversion() if i > 0 and ctx.values[i] < ctx.t.min_value]
 
 
-def _runs(indices: Sequence[int]) -> list[list[int]]:
+def consecutive_runs(indices: Sequence[int]) -> list[list[int]]:
+    """The runs of consecutive positions in sorted ``indices`` (one home for "steps in a row").
+
+    >>> consecutive_runs([0, 1, 3, 5, 6, 7])
+    [[0, 1], [3], [5, 6, 7]]
+    """
     runs: list[list[int]] = []
     for i in indices:
         if runs and runs[-1][-1] == i - 1:
@@ -550,7 +555,7 @@ def _runs(indices: Sequence[int]) -> list[list[int]]:
 @_rule("MC302", "warning", "no_value_between_steps", "a step after the entry gives less than min_value",
        ("min_value",))
 def _step_without_value(ctx: _Context) -> Emit:
-    for run in _runs(_valueless(ctx)):
+    for run in consecutive_runs(_valueless(ctx)):
         if len(run) == 1:  # runs of two or more are MC303 errors
             i = run[0]
             yield i, (f"{ctx.ref(i)} gives back {_n(ctx.values[i])} in value (less than {_n(ctx.t.min_value)}). "
@@ -561,7 +566,7 @@ def _step_without_value(ctx: _Context) -> Emit:
 @_rule("MC303", "error", "no_value_between_steps", "two or more steps in a row give less than min_value",
        ("min_value",))
 def _run_without_value(ctx: _Context) -> Emit:
-    for run in _runs(_valueless(ctx)):
+    for run in consecutive_runs(_valueless(ctx)):
         if len(run) >= 2:
             yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) come one after another "
                            f"and each gives back less than {_n(ctx.t.min_value)} in value. A stretch of steps "
@@ -635,7 +640,7 @@ def fit_flags(asks: Sequence[float], readiness: Sequence[float], conversion: Seq
     known = [not math.isnan(float(r)) for r in readiness]
     small = [i for i in range(n) if known[i] and not conversion[i]
              and readiness[i] - asks[i] > thresholds.stagnation_gap]
-    for run in _runs(small):
+    for run in consecutive_runs(small):
         if len(run) >= thresholds.stagnation_run:
             for i in run:
                 flags[i] = "stagnation"
@@ -659,7 +664,7 @@ def _stagnation(ctx: _Context) -> Emit:
         return
     r = ctx.readiness
     flags = _flags(ctx)
-    for run in _runs([i for i in range(ctx.n) if flags[i] == "stagnation"]):
+    for run in consecutive_runs([i for i in range(ctx.n) if flags[i] == "stagnation"]):
         asks = ", ".join(_n(ctx.asks[i]) for i in run)
         ready = ", ".join(f"{r[i]:.1f}" for i in run)
         yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) ask for far less than a "

@@ -28,8 +28,8 @@ from funnel_lib.plots import (  # noqa: E402
     plot_comparison,
     plot_funnel,
     plot_ladder,
-    _pct,
 )
+from funnel_lib._format import pct as _pct  # noqa: E402
 from funnel_lib.simulate import ModelParams, big_ask_baseline, simulate  # noqa: E402
 
 
@@ -236,7 +236,7 @@ def test_ladder_twelve_steps_and_unreached_steps(twelve_steps):
     wordy = Funnel([Step("Read the long and detailed introduction to our whole method", "entry", ask=1),
                     *[Step(f"Step {i}", "engagement", ask=2) for i in range(3)], Step("Buy", "conversion", ask=6)])
     first = plot_ladder(wordy).get_xticklabels()[0].get_text().split("\n")
-    assert len(first) == 3 and first[1].endswith("...") and first[2] == "(Entry)"
+    assert len(first) == 3 and first[1].endswith("…") and first[2] == "(Entry)"
     # a cohort in which nobody reaches the later steps: their readiness is unknown (NaN)
     wall = Funnel([Step("Sign a contract", "conversion", ask=10), Step("Refer a friend", "conversion", ask=2)])
     result = simulate(wall, users=20, seed=0)
