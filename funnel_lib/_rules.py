@@ -197,7 +197,7 @@ class Finding:
 class _Context:
     """What every rule reads: the steps as numbers, the thresholds and (optionally) predicted readiness."""
 
-    __slots__ = ("steps", "t", "audience", "readiness", "n", "asks", "values", "trusts", "too_early")
+    __slots__ = ("steps", "t", "audience", "readiness", "n", "asks", "values", "trusts", "too_early", "fit")
 
     def __init__(self, steps: Sequence[Step], thresholds: Thresholds, audience: str | None,
                  readiness: Sequence[float] | None) -> None:
@@ -213,6 +213,9 @@ class _Context:
         self.too_early = frozenset(
             i for i, a in enumerate(self.asks) if a >= thresholds.big_ask and i < thresholds.warmup_steps
         )
+        # how each ask fits the people arriving (MC501-MC503 and Report.fit_flags): computed once
+        self.fit: tuple[str | None, ...] | None = None if self.readiness is None else tuple(
+            fit_flags(self.asks, self.readiness, [self.is_conversion(i) for i in range(self.n)], thresholds))
 
     def ref(self, i: int, word: str = "Step") -> str:
         """``Step 3 "Download the guide"`` (positions from 1, as the learner sees them)."""
@@ -651,35 +654,31 @@ def fit_flags(asks: Sequence[float], readiness: Sequence[float], conversion: Seq
     return flags
 
 
-def _flags(ctx: _Context) -> list[str | None]:
-    assert ctx.readiness is not None
-    return fit_flags(ctx.asks, ctx.readiness, [ctx.is_conversion(i) for i in range(ctx.n)], ctx.t)
-
-
 @_rule("MC501", "warning", "step6_intent",
        "stagnation_run+ steps in a row ask over stagnation_gap below predicted readiness",
        ("stagnation_gap", "stagnation_run"), uses_model=True)
 def _stagnation(ctx: _Context) -> Emit:
-    if ctx.readiness is None:
+    if ctx.readiness is None or ctx.fit is None:
         return
     r = ctx.readiness
-    flags = _flags(ctx)
+    flags = ctx.fit
     for run in consecutive_runs([i for i in range(ctx.n) if flags[i] == "stagnation"]):
         asks = ", ".join(_n(ctx.asks[i]) for i in run)
         ready = ", ".join(f"{r[i]:.1f}" for i in run)
         yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) ask for far less than a "
                        f"{ctx.audience} audience is ready for by then (asks {asks}; predicted readiness "
                        f"{ready}; gaps above {_n(ctx.t.stagnation_gap)}). Steps that are too small "
-                       "build no commitment and every extra step loses some people: drop some, or ask for a little more.")
+                       "build no commitment and every extra step loses some people: drop some, or ask for a little "
+                       "more.")
 
 
 @_rule("MC502", "warning", "step6_intent",
        "a step before the conversion asks over resistance_gap above predicted readiness",
        ("resistance_gap",), uses_model=True)
 def _resistance(ctx: _Context) -> Emit:
-    if ctx.readiness is None:
+    if ctx.readiness is None or ctx.fit is None:
         return
-    flags = _flags(ctx)
+    flags = ctx.fit
     for i in ctx.before_conversion():
         if flags[i] == "resistance":
             r = ctx.readiness[i]
@@ -692,11 +691,11 @@ def _resistance(ctx: _Context) -> Emit:
        "the conversion asks over readiness_gap above predicted readiness", ("readiness_gap",),
        uses_model=True)
 def _not_ready(ctx: _Context) -> Emit:
-    if ctx.readiness is None:
+    if ctx.readiness is None or ctx.fit is None:
         return
     last = ctx.n - 1
     r = ctx.readiness[last]
-    if ctx.is_conversion(last) and _flags(ctx)[last] == "resistance":
+    if ctx.is_conversion(last) and ctx.fit[last] == "resistance":
         yield last, (f"The conversion, {ctx.ref(last, 'step')}, asks for {_n(ctx.asks[last])}, but the {ctx.audience} "
                      f"audience reaching it is predicted to be ready for only about {r:.1f} "
                      f"({ctx.asks[last] - r:.1f} short; at most {_n(ctx.t.readiness_gap)} is fine). They are not "
