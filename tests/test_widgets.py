@@ -23,10 +23,12 @@ from funnel_lib.catalog import ASK_CATALOG
 from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.framework import check
 from funnel_lib.model import Funnel, Step
+from funnel_lib._chart_style import BASELINE_GREY, FIT_GREY
 from funnel_lib.plots import OKABE_ITO, PALETTE
 from funnel_lib.simulate import big_ask_baseline, simulate
 from funnel_lib.widgets import MAX_STEPS, FunnelBuilder, FunnelDuel, LiveFunnelChart, funnel_code
 from funnel_lib.widgets import _builder as builder_module
+from funnel_lib.widgets import _state as state_module
 from funnel_lib.widgets._common import pct
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
 from funnel_lib.widgets._common import share_text
@@ -116,7 +118,8 @@ def test_every_control_is_labelled_and_keyboard_usable(builder: FunnelBuilder) -
 
 def test_chart_and_findings_use_colour_blind_safe_colours(builder: FunnelBuilder) -> None:
     chart = builder.chart
-    safe = {c.lower() for c in OKABE_ITO.values()} | {"#8c8c8c", "#bbbbbb", "#ffffff", PALETTE["muted"].lower()}
+    safe = {c.lower() for c in OKABE_ITO.values()} | {BASELINE_GREY.lower(), FIT_GREY.lower(), "#ffffff",
+                                                      PALETTE["muted"].lower()}
     from matplotlib.colors import to_hex
     for bar in (*chart.yes_bars, *chart.drifted_bars, *chart.declined_bars, *chart.ask_bars, chart.baseline_bar):
         assert to_hex(bar.get_facecolor()) in safe
@@ -437,7 +440,7 @@ def test_an_unexpected_error_is_shown_and_logged_not_raised(builder: FunnelBuild
     def broken_check(*args: object, **kwargs: object) -> None:
         raise RuntimeError("checker exploded")
 
-    monkeypatch.setattr(builder_module, "check", broken_check)
+    monkeypatch.setattr(state_module, "check", broken_check)
     with caplog.at_level(logging.ERROR, logger="funnel_lib.widgets"):
         builder.rows[0].ask.value = 3.0         # must not raise
     assert "checker exploded" in builder.error_html.value
@@ -451,7 +454,7 @@ def test_an_unexpected_error_is_shown_and_logged_not_raised(builder: FunnelBuild
     builder.rows[0].ask.value = 1.0             # the next good change clears the error
     assert builder.error_html.value == "" and builder.error_html.layout.display == "none"
     for action in (builder.add_button.click, builder.rows[1].remove.click, builder.reset_button.click):
-        monkeypatch.setattr(builder_module, "check", broken_check)
+        monkeypatch.setattr(state_module, "check", broken_check)
         action()
         assert "checker exploded" in builder.error_html.value
         monkeypatch.undo()
@@ -685,10 +688,7 @@ def test_duel_verdicts_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
             conversion = 0.0
 
         monkeypatch.setattr(duel, "results", [Zero(), Zero()])
-        monkeypatch.setattr(duel_module, "simulate", lambda f, a: Zero())
-        monkeypatch.setattr(duel.chart, "update", lambda *args: None)
-        duel._recompute()
-        assert "Neither design" in duel.verdict_html.value
+        assert duel.verdict() == "Neither design converts anybody in this audience."
 
         def boom(*args: object) -> None:
             raise RuntimeError("duel broke")
@@ -714,7 +714,14 @@ def test_duel_when_only_one_converts(monkeypatch: pytest.MonkeyPatch) -> None:
 
         monkeypatch.setattr(duel_module, "simulate", fake)
         duel._recompute()
-        assert "Only" in duel.verdict_html.value
+        gym, big = "Local gym: tip, quiz, trial class, pass", "Online course: one big ask"
+        assert re.fullmatch(rf"<div class='funnel-duel-verdict-text'>Only {re.escape(gym)} converts anybody in a "
+                            rf"cold audience\. {re.escape(gym)} beats {re.escape(big)} in \d+ % of plausible "
+                            r"models\.</div>", duel.verdict_html.value), duel.verdict_html.value
+        # the other way round: the second design is the only one that converts, and the verdict names it
+        monkeypatch.setattr(duel, "_funnels", duel._funnels[::-1])
+        duel._recompute()
+        assert duel.verdict().startswith(f"Only {gym} converts anybody in a cold audience. {gym} beats {big} in ")
     finally:
         duel.close()
 
@@ -880,3 +887,102 @@ def test_builder_and_duel_read_well_without_a_kernel() -> None:
     finally:
         b.close()
         duel.close()
+
+
+# -- state apart from the view; traits; thresholds -------------------------------------------
+
+def test_builder_state_works_without_widgets() -> None:
+    state = state_module.BuilderState("one_big_ask", "cold", thresholds={"max_steps": 3})
+    assert state.add("watch_clip", position=0) == 0 and state.add(None) == 2
+    assert [s.name for s in state.funnel] == ["Watch a 10-second clip", "Enrol in the course", "New step 3"]
+    state.move(2, 1)
+    state.replace(1, ask=2.5)
+    assert state.funnel.steps[1].ask == 2.5
+    evaluation = state.evaluate()
+    assert evaluation is not None and evaluation.report.thresholds.max_steps == 3
+    assert evaluation.result.funnel == state.funnel and evaluation.baseline is state.baseline()
+    assert evaluation.report == check(state.funnel, {"max_steps": 3}, audience="cold")
+    state.set_audience("hot")
+    assert state.evaluate().result.audience.name == "hot"  # type: ignore[union-attr]
+    assert state.undo() and [s.name for s in state.funnel][-1] == "New step 3"  # the move is undone
+    state.reset()
+    assert state.funnel == get_example("one_big_ask") and state.audience.name == "cold"
+    assert state.undo() and len(state.funnel) == 3
+    while state.undo():
+        pass
+    assert state.funnel == get_example("one_big_ask") and not state.can_undo
+    for _ in range(state_module.UNDO_DEPTH + 5):
+        state.remember()
+    assert len(state.history) == state_module.UNDO_DEPTH
+    with pytest.raises(IndexError, match="to must be a step position from 0 to 0, got 4 \\(int\\)"):
+        state.move(0, 4)
+    _ = state.remove(0)
+    assert state.evaluate() is None
+
+
+def test_one_slider_change_simulates_the_design_once(builder: FunnelBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import funnel_lib.framework as framework_module
+
+    calls: list[str] = []
+    real = state_module.simulate
+    monkeypatch.setattr(state_module, "simulate", lambda *a, **k: calls.append("state") or real(*a, **k))
+    monkeypatch.setattr(framework_module, "simulate", lambda *a, **k: calls.append("check") or real(*a, **k))
+    builder.rows[2].ask.value = 4.5
+    assert calls == ["state"]  # the baseline is cached: the last step did not change
+    assert builder.report == check(builder.funnel, audience=builder.audience)
+
+
+def test_funnel_and_audience_are_traits_that_can_be_observed_and_linked() -> None:
+    import traitlets
+
+    a = FunnelBuilder("local_gym", chart="image")
+    b = FunnelBuilder("one_big_ask", chart="image")
+    try:
+        seen: list[tuple[str, object]] = []
+        a.observe(lambda change: seen.append((change["name"], change["new"])), names=["funnel", "audience"])
+        a.rows[0].ask.value = 2.0
+        assert seen[-1][0] == "funnel" and seen[-1][1].steps[0].ask == 2.0  # type: ignore[attr-defined]
+        a.audience_picker.value = AUDIENCES["warm"]
+        assert seen[-1] == ("audience", "warm")
+        link = traitlets.link((a, "funnel"), (b, "funnel"))
+        assert b.funnel == a.funnel and len(b.rows) == len(a.rows)
+        a.rows[1].value.value = 7.0
+        assert b.funnel.steps[1].value == 7.0 and b.result.funnel == b.funnel  # type: ignore[union-attr]
+        b.remove_step(0)
+        assert a.funnel == b.funnel and len(a.rows) == 4
+        link.unlink()
+        copy = a.funnel
+        copy.remove(0)
+        assert len(a.funnel) == 4  # reading gives a copy
+        with pytest.raises(TypeError, match="funnel must be a Funnel or the name of an example, got 5 \\(int\\)"):
+            a.funnel = 5
+    finally:
+        a.close()
+        b.close()
+
+
+def test_thresholds_reach_the_checker_and_the_chart() -> None:
+    from funnel_lib.thresholds import Thresholds
+
+    strict = Thresholds(stagnation_gap=0.5, stagnation_run=2)
+    for chart in ("image", "svg"):
+        plain = FunnelBuilder("online_course", chart=chart)
+        tight = FunnelBuilder("online_course", chart=chart, thresholds=strict)
+        try:
+            assert tight.thresholds == strict and tight.report.thresholds == strict  # type: ignore[union-attr]
+            assert tight.report == check(tight.funnel, strict, audience="cold")
+            assert tight.report.fit_flags != plain.report.fit_flags  # type: ignore[union-attr]
+            if chart == "image":
+                flags = tight.chart.artists_summary()["flags"]  # type: ignore[union-attr]
+                heights = [box.get_height() for box in tight.chart.fit_boxes[:6]]  # type: ignore[union-attr]
+            else:
+                flags = [s["flag"] for s in tight.chart.widget.data["steps"]]  # type: ignore[union-attr]
+                heights = [s["high"] - s["low"] for s in tight.chart.widget.data["steps"]]  # type: ignore[union-attr]
+            assert flags == [f or "" for f in tight.report.fit_flags]  # type: ignore[union-attr]
+            readiness = tight.result.table["readiness"].to_numpy()  # type: ignore[union-attr]
+            gaps = [strict.readiness_gap if i == 5 else strict.resistance_gap for i in range(6)]
+            expected = [min(r, strict.stagnation_gap) + gap for r, gap in zip(readiness, gaps, strict=True)]
+            assert heights == pytest.approx(expected)
+        finally:
+            plain.close()
+            tight.close()
