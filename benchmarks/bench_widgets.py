@@ -129,7 +129,9 @@ BENCH_JS = """
     hash() {
       const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
       let h = 0;
-      for (let i = 0; i < data.length; i += 8) { h = (Math.imul(h, 31) + data[i] + 3 * data[i + 1] + 7 * data[i + 2]) | 0; }
+      for (let i = 0; i < data.length; i += 8) {
+        h = (Math.imul(h, 31) + data[i] + 3 * data[i + 1] + 7 * data[i + 2]) | 0;
+      }
       return h;
     },
   };

@@ -48,7 +48,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from funnel_lib._chart_data import funnel_bars, label_offsets, ladder_data, step_label, survival
 from funnel_lib._chart_style import FONT, MODEL_NOTE, OKABE_ITO, PALETTE, SMALL, tidy
-from funnel_lib._format import describe, pair_names, pct, short
+from funnel_lib._format import count_of, describe, pair_names, pct, short
 from funnel_lib._rules import consecutive_runs
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.model import Funnel
@@ -455,14 +455,14 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
 
     longest = max(len(r.table) for r in results)
     ax = _new_axes(ax, (7.5, 4.2))
-    styles = ({"linestyle": "--", "marker": "s"}, {"linestyle": "-", "marker": "o"})
+    styles = (("--", "s"), ("-", "o"))  # line style and marker: the two funnels differ without colour too
     ends = []
-    for role, result, name, style in zip("ab", results, names, styles, strict=True):
+    for role, result, name, (linestyle, marker) in zip("ab", results, names, styles, strict=True):
         n = len(result.table)
         still = survival(result)
         ax.plot(np.arange(n + 1), still, drawstyle="steps-post", color=PALETTE[role], linewidth=2.2,
-                markersize=6, label=f"{name} ({n} step{'s' if n != 1 else ''})", gid=f"comparison-{role}",
-                zorder=3, **style)
+                markersize=6, label=f"{name} ({count_of(n, 'step')})", gid=f"comparison-{role}",
+                zorder=3, linestyle=linestyle, marker=marker)
         ends.append((n, float(still[-1])))
 
     # label each end point with its conversion; nudge the labels apart when they would touch
@@ -541,7 +541,7 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
            color=PALETTE["converted"], label="completed every step", gid="cohort-completed")
     total = counts["drifted away"] + counts["declined"] + counts["completed"]
     for k in steps:
-        ax.text(k, total[k], pct(float(total[k])), ha="center", va="bottom", fontsize=SMALL,
+        ax.text(float(k), total[k], pct(float(total[k])), ha="center", va="bottom", fontsize=SMALL,
                 color=PALETTE["text"])
 
     ax.set_xticks(steps)
@@ -556,7 +556,7 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
     rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
         title = (f"{_funnel_name(result)}: {users:,} simulated people, "
-                 f"{pct(result.conversion)} completed all {n} step{'s' if n != 1 else ''}")
+                 f"{pct(result.conversion)} completed all {count_of(n, 'step')}")
     _title(ax, title, rows)
     if note:
         add_model_note(ax, _how(result))
@@ -605,7 +605,7 @@ def describe_funnel(result_or_funnel: Funnel | SimulationResult, *, audience: st
     n = len(names)
     return (f"Bar chart of the {_funnel_name(result)} funnel for a {result.audience.name} audience: "
             f"{pct(float(yes[0]))} say yes to step 1 ({_quote(names[0])}) and {pct(result.conversion)} of the "
-            f"audience complete all {n} step{'s' if n != 1 else ''}; the most people leave at step {worst + 1} "
+            f"audience complete all {count_of(n, 'step')}; the most people leave at step {worst + 1} "
             f"({_quote(names[worst])}), {pct(float(lost[worst]))} of the audience.")
 
 
@@ -662,7 +662,7 @@ def describe_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | 
     who = (f"a {results[0].audience.name} audience" if same
            else f"a {results[0].audience.name} and a {results[1].audience.name} audience")
     lengths = [len(r.table) for r in results]
-    labels = [f"{name} ({n} step{'s' if n != 1 else ''})" for name, n in zip(names, lengths, strict=True)]
+    labels = [f"{name} ({count_of(n, 'step')})" for name, n in zip(names, lengths, strict=True)]
     a, b = results[0].conversion, results[1].conversion
     if a > 0 and b > 0 and max(a, b) / min(a, b) >= 1.05:
         high, low = (1, 0) if b > a else (0, 1)

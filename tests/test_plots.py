@@ -17,6 +17,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from funnel_lib import plots  # noqa: E402
+from funnel_lib._format import pct as _pct  # noqa: E402
 from funnel_lib.audience import Audience  # noqa: E402
 from funnel_lib.model import Funnel, Step  # noqa: E402
 from funnel_lib.plots import (  # noqa: E402
@@ -29,7 +30,6 @@ from funnel_lib.plots import (  # noqa: E402
     plot_funnel,
     plot_ladder,
 )
-from funnel_lib._format import pct as _pct  # noqa: E402
 from funnel_lib.simulate import ModelParams, big_ask_baseline, simulate  # noqa: E402
 
 
@@ -397,7 +397,8 @@ def test_describe_comparison_gives_both_conversions_and_their_ratio(ladder, one_
     ratio = simulate(ladder).conversion / simulate(one_step).conversion
     assert f"ladder converts {ratio:.1f} times as many as one big ask" in text
     swapped = describe_comparison(ladder, one_step)
-    assert swapped.index("ladder (5 steps) ends") < swapped.index("one big ask (1 step) at") and "ladder converts" in swapped
+    assert swapped.index("ladder (5 steps) ends") < swapped.index("one big ask (1 step) at")
+    assert "ladder converts" in swapped
     same = describe_comparison(ladder, ladder)
     assert "about the same" in same and "ladder (A)" in same
     assert "a cold and a hot audience" in describe_comparison(simulate(ladder), simulate(ladder, "hot"))

@@ -18,20 +18,19 @@ import numpy as np
 import pytest
 from ipywidgets.widgets.widget import _instances
 
+from funnel_lib._chart_style import BASELINE_GREY, FIT_GREY
 from funnel_lib.audience import AUDIENCES, Audience
 from funnel_lib.catalog import ASK_CATALOG
 from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.framework import check
 from funnel_lib.model import Funnel, Step
-from funnel_lib._chart_style import BASELINE_GREY, FIT_GREY
 from funnel_lib.plots import OKABE_ITO, PALETTE
 from funnel_lib.simulate import big_ask_baseline, simulate
 from funnel_lib.widgets import MAX_STEPS, FunnelBuilder, FunnelDuel, LiveFunnelChart, funnel_code
 from funnel_lib.widgets import _builder as builder_module
 from funnel_lib.widgets import _state as state_module
-from funnel_lib.widgets._common import pct
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
-from funnel_lib.widgets._common import share_text
+from funnel_lib.widgets._common import pct, share_text
 
 CLASSES = ("funnel-builder", "funnel-step", "funnel-ask", "funnel-conversion", "funnel-baseline", "funnel-findings",
            "funnel-chart", "funnel-add", "funnel-remove", "funnel-up", "funnel-down", "funnel-audience",
@@ -103,7 +102,8 @@ def test_every_control_is_labelled_and_keyboard_usable(builder: FunnelBuilder) -
     sliders = [w for w in controls if isinstance(w, widgets.FloatSlider)]
     assert {s.description for s in sliders} == {"Ask", "Value", "Trust", "Effort to cancel", "Cost not shown before"}
     assert all((s.min, s.step) == (0, 0.5) and s.continuous_update for s in sliders)
-    assert all(s.max == 10 for s in sliders if s.description != "Cost not shown before"), "hidden cost is capped by the ask"
+    capped = "Cost not shown before"  # the hidden cost is capped by the ask
+    assert all(s.max == 10 for s in sliders if s.description != capped)
     assert "Step 3 ask" in builder.rows[2].ask.tooltip
     # every row control carries its accessible name, with the step number, for the page's script
     for i, row in enumerate(builder.rows):
@@ -682,7 +682,6 @@ def test_duel_verdicts_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     duel = FunnelDuel("local_gym", "one_big_ask", chart="image")
     try:
         assert "local" not in duel.verdict_html.value or "converts" in duel.verdict_html.value
-        import funnel_lib.widgets._duel as duel_module
 
         class Zero:
             conversion = 0.0
@@ -846,7 +845,8 @@ def test_ethics_toggle_shows_the_fields_and_a_ticked_box_reaches_the_checker(bui
     assert not [f for f in builder.report.findings if f.principle == "ethics"]
     builder.load("preticked_consent")
     for i, step in enumerate(builder.funnel.steps):
-        assert builder.rows[i].ethics["consent_preticked"].value is step.consent_preticked, "rows follow a loaded design"
+        ticked = builder.rows[i].ethics["consent_preticked"].value
+        assert ticked is step.consent_preticked, "rows follow a loaded design"
 
 
 def test_hidden_cost_never_exceeds_the_ask(builder: FunnelBuilder) -> None:
@@ -986,3 +986,50 @@ def test_thresholds_reach_the_checker_and_the_chart() -> None:
         finally:
             plain.close()
             tight.close()
+
+
+def test_fast_canvas_matches_matplotlib() -> None:
+    """FastCanvas re-uses matplotlib's private webagg frame state: pinned to the versions it was checked with."""
+    import inspect
+    import io as io_module
+
+    import ipympl
+    import matplotlib
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
+    from PIL import Image
+
+    from funnel_lib.widgets._chart import CHECKED_WITH
+
+    installed = {"matplotlib": matplotlib.__version__, "ipympl": ipympl.__version__}
+    assert installed == CHECKED_WITH, (
+        f"FastCanvas.get_diff_image was checked against {CHECKED_WITH}, found {installed}: compare it with "
+        "FigureCanvasWebAggCore.get_diff_image of the new version, then update CHECKED_WITH")
+    source = inspect.getsource(FigureCanvasWebAggCore.get_diff_image)
+    assert all(name in source for name in ("_png_is_old", "_force_full", "_last_buff", "set_image_mode"))
+
+    def pixels(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io_module.BytesIO(png)).convert("RGBA"))
+
+    display = FigureDisplay(backend="ipympl", size=(2, 1))
+    try:
+        canvas = display.canvas_widget
+        (line,) = display.figure.add_subplot().plot([0, 1], [0, 1])
+        for step in ("full", "diff"):
+            if step == "diff":
+                line.set_ydata([1, 0])
+            matplotlib.backends.backend_agg.FigureCanvasAgg.draw(canvas)
+            last = canvas._last_buff.copy()
+            frames = []
+            for get in (canvas.get_diff_image, lambda: FigureCanvasWebAggCore.get_diff_image(canvas)):
+                canvas._last_buff = last.copy()
+                canvas._png_is_old = True
+                canvas._force_full = step == "full"
+                frames.append(get())
+                assert canvas._png_is_old is False and canvas._force_full is False
+            ours, theirs = frames
+            assert ours is not None and theirs is not None
+            assert np.array_equal(pixels(ours), pixels(theirs)), step
+        canvas._png_is_old = False
+        assert canvas.get_diff_image() is None  # nothing new: no frame
+    finally:
+        display.close()

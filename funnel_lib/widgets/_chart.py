@@ -37,7 +37,7 @@ import sys
 import warnings
 import weakref
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import ipywidgets as widgets
 import numpy as np
@@ -153,12 +153,26 @@ def choose_backend(backend: str = "auto") -> str:
     return backend
 
 
+CHECKED_WITH = {"matplotlib": "3.11.2", "ipympl": "0.10.0"}
+"""The versions whose private webagg frame state :func:`_fast_canvas_class` was checked against."""
+
+
 def _fast_canvas_class() -> type:
     """An ipympl Canvas whose frames (drawn when the browser asks) go through :meth:`FigureDisplay.render_frame`."""
     Canvas = _load_ipympl().Canvas  # noqa: N806 - a class
 
     class FastCanvas(Canvas):  # type: ignore[misc,valid-type]
-        """ipympl's canvas; a browser's request for a frame re-draws only what moved, when it can."""
+        """ipympl's canvas; a browser's request for a frame re-draws only what moved, when it can.
+
+        :meth:`get_diff_image` is matplotlib's own (``backend_webagg_core``) with a faster PNG level,
+        so it keeps matplotlib's private frame state (``_png_is_old``, ``_force_full``,
+        ``_last_buff``, which ipympl reads too). :data:`CHECKED_WITH` names the versions it was
+        checked against; ``tests/test_widgets.py::test_fast_canvas_matches_matplotlib`` pins it.
+        """
+
+        _png_is_old: bool
+        _force_full: bool
+        _last_buff: np.ndarray
 
         def get_diff_image(self) -> bytes | None:
             """Matplotlib's webagg diff frame, PNG-compressed at level 1 (several times faster than 6)."""
@@ -344,7 +358,7 @@ class FigureDisplay:
         """
         if self._closed:
             return
-        canvas = self.figure.canvas
+        canvas = self._agg_canvas()
         if self._needs_full or self._background is None:
             self._needs_full = False
             self.full_frames += 1
@@ -363,15 +377,19 @@ class FigureDisplay:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
 
+    def _agg_canvas(self) -> FigureCanvasAgg:
+        """The figure's canvas: Agg itself, or ipympl's (a subclass of Agg via webagg)."""
+        return cast(FigureCanvasAgg, self.figure.canvas)
+
     def _on_full_draw(self, event: Any) -> None:
-        self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+        self._background = self._agg_canvas().copy_from_bbox(self.figure.bbox)
         self._draw_dynamic()
 
     def _on_resize(self, event: Any) -> None:
         self._background = None
 
     def _buffer_png(self, compress_level: int = 6) -> bytes:
-        canvas = self.figure.canvas
+        canvas = self._agg_canvas()
         width, height = canvas.get_width_height(physical=True)
         image = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
@@ -386,7 +404,7 @@ class FigureDisplay:
         b'\\x89PNG'
         >>> display.close()
         """
-        FigureCanvasAgg.draw(self.figure.canvas)  # Agg only: ipympl's canvas would also send a frame
+        FigureCanvasAgg.draw(self._agg_canvas())  # Agg only: ipympl's canvas would also send a frame
         return self._buffer_png()
 
     def close(self) -> None:
@@ -447,7 +465,7 @@ class LiveFunnelChart(FigureDisplay):
         self.baseline_bar = Rectangle((0, 0), 0, _HEIGHT, facecolor=BASELINE_GREY, hatch="..",
                                       edgecolor="white", linewidth=0.0, gid="funnel-baseline")
         ax.add_patch(self.baseline_bar)
-        self.yes_labels = [ax.text(0, i, "", va="center", ha="center", fontsize=SMALL, fontweight="bold",
+        self.yes_labels = [ax.text(0, float(i), "", va="center", ha="center", fontsize=SMALL, fontweight="bold",
                                    visible=False) for i in slots]
         self.baseline_label = ax.text(0, 0, "", va="center", ha="left", fontsize=SMALL,
                                       color=PALETTE["text"], fontweight="bold")
@@ -478,7 +496,7 @@ class LiveFunnelChart(FigureDisplay):
                                     edgecolor=PALETTE["text"], linewidth=0.6, gid="ladder-ask"))
         (self.readiness_line,) = lx.plot([], [], color=PALETTE["readiness"], marker="o", markersize=5,
                                          linewidth=2, zorder=3, gid="readiness")
-        self.flag_labels = [lx.text(i + 1, 0, "", ha="center", va="bottom", rotation=90, fontsize=SMALL,
+        self.flag_labels = [lx.text(float(i + 1), 0, "", ha="center", va="bottom", rotation=90, fontsize=SMALL,
                                     color=PALETTE["text"], visible=False, gid="ladder-flag") for i in slots]
         lx.set_ylabel("0-10 scale", fontsize=SMALL)
         lx.set_xlabel("step number", fontsize=SMALL)
@@ -670,7 +688,7 @@ class LiveFunnelChart(FigureDisplay):
             "drifted": [bar.get_width() for bar in self.drifted_bars[:n]],
             "declined": [bar.get_width() for bar in self.declined_bars[:n]],
             "ask": [bar.get_height() for bar in self.ask_bars[:n]],
-            "readiness": list(self.readiness_line.get_ydata()),
+            "readiness": [float(v) for v in np.asarray(self.readiness_line.get_ydata())],
             "baseline": self.baseline_bar.get_width(),
             "labels": [t.get_text() for t in self.yes_labels[:n]],
             "flags": [t.get_text() for t in self.flag_labels[:n]],

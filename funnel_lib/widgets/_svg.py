@@ -213,8 +213,9 @@ class SvgFunnelChart(SvgChart):
             })
         baseline = float(baseline)
         title = f"{self.title}: {result.audience.name} audience"
-        rows = [[f"{s['n']}. {s['name']}", pct(s["yes"]), pct(s["drifted"]), pct(s["declined"]), f"{s['ask']:g}",
-                 s["readiness_text"], s["flag_text"] or "fits"] for s in steps]
+        rows = [[f"{i + 1}. {name}", pct(bars.yes[i]), pct(bars.drifted[i]), pct(bars.declined[i]),
+                 f"{ladder.ask[i]:g}", steps[i]["readiness_text"], steps[i]["flag_text"] or "fits"]
+                for i, name in enumerate(bars.names)]
         rows.append([BASELINE_NAME, pct(baseline), "", "", f"{ladder.ask[-1]:g}", "", ""])
         self._send({
             "title": title, "steps": steps, "baseline": baseline,
