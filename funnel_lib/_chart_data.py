@@ -20,20 +20,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from funnel_lib._format import pct, short
+from funnel_lib._format import describe, pct, short
 from funnel_lib._rules import fit_flags
 from funnel_lib.simulate import SimulationResult
 from funnel_lib.stages import Stage
 from funnel_lib.thresholds import Thresholds
 
-__all__ = ["FunnelBars", "LadderData", "funnel_bars", "ladder_data", "ladder_top", "survival", "step_label",
-           "yes_label", "baseline_label", "label_offsets", "BASELINE_NAME", "FLAG_WORDS"]
+__all__ = ["check_result", "FunnelBars", "LadderData", "funnel_bars", "ladder_data", "ladder_top", "survival",
+           "step_label", "yes_label", "baseline_label", "label_offsets", "BASELINE_NAME", "FLAG_WORDS"]
 
 BASELINE_NAME = "One big ask (last step only)"
 """How the charts name the "one big ask" bar."""
 
 FLAG_WORDS = {"resistance": "too big (resistance)", "stagnation": "too small (stagnation)"}
 """The words for a misfit flag in text alternatives and tables."""
+
+
+def check_result(result: object, max_steps: int) -> int:
+    """The number of steps of ``result`` after checking it is a SimulationResult a live chart can draw.
+
+    >>> check_result("cold", 16)
+    Traceback (most recent call last):
+    ...
+    TypeError: result must be a SimulationResult, got 'cold' (str)
+    """
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a SimulationResult, got {describe(result)}")
+    n = len(result.table)
+    if not 0 < n <= max_steps:
+        raise ValueError(f"result must have between 1 and {max_steps} steps, got {n}")
+    return n
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ class Report:
         >>> Report([]).errors
         []
         """
-        return [f for f in self.findings if f.severity == "error"]
+        return self._of("error")
 
     @property
     def warnings(self) -> list[Finding]:
@@ -112,7 +112,7 @@ class Report:
         >>> Report([]).warnings
         []
         """
-        return [f for f in self.findings if f.severity == "warning"]
+        return self._of("warning")
 
     @property
     def infos(self) -> list[Finding]:
@@ -121,7 +121,10 @@ class Report:
         >>> Report([]).infos
         []
         """
-        return [f for f in self.findings if f.severity == "info"]
+        return self._of("info")
+
+    def _of(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
 
     @property
     def codes(self) -> list[str]:

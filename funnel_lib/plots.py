@@ -167,8 +167,13 @@ def _legend_above(ax: Axes, handles: list[Any], ncols: int) -> int:
     return math.ceil(len(handles) / ncols)
 
 
-def _title(ax: Axes, text: str, legend_rows: int) -> None:
-    ax.set_title(text, fontsize=FONT + 1, pad=8 + 15 * legend_rows)
+def _finish(ax: Axes, handles: list[Any], ncols: int, title: str, note: str | None) -> Axes:
+    """Every chart ends alike: a legend above the axes, the title above it, and the model footnote."""
+    rows = _legend_above(ax, handles, ncols)
+    ax.set_title(title, fontsize=FONT + 1, pad=8 + 15 * rows)
+    if note is not None:
+        add_model_note(ax, note)
+    return ax
 
 
 def add_model_note(ax: Axes, text: str = MODEL_NOTE) -> Annotation:
@@ -276,13 +281,9 @@ def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     ax.set_xlabel("share of the audience (%)", fontsize=FONT)
     tidy(ax, grid="x")
 
-    rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
         title = f"{_funnel_name(result)}, {result.audience.name} audience: {pct(result.conversion)} convert"
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, _how(result))
-    return ax
+    return _finish(ax, list(ax.containers), 3, title, _how(result) if note else None)
 
 
 # -- the ladder chart ------------------------------------------------------------------------
@@ -403,13 +404,9 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     ax.set_xlabel("step and stage", fontsize=FONT)
     tidy(ax, grid=None)
 
-    rows = _legend_above(ax, [bars, line, band, *flag_handles], ncols=2)
     if title is None:
         title = f"{_funnel_name(result)}: ask vs readiness, {result.audience.name} audience"
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, _how(result))
-    return ax
+    return _finish(ax, [bars, line, band, *flag_handles], 2, title, _how(result) if note else None)
 
 
 # -- the comparison chart --------------------------------------------------------------------
@@ -482,12 +479,8 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
     ax.set_ylabel("share of the audience still in (%)", fontsize=FONT)
     tidy(ax, grid="both")
 
-    rows = _legend_above(ax, list(ax.get_lines()), ncols=2)
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, MODEL_NOTE if all(r.users is None for r in results) else
-                       f"{MODEL_NOTE}; includes a simulated cohort")
-    return ax
+    how = MODEL_NOTE if all(r.users is None for r in results) else f"{MODEL_NOTE}; includes a simulated cohort"
+    return _finish(ax, list(ax.get_lines()), 2, title, how if note else None)
 
 
 # -- the cohort chart ------------------------------------------------------------------------
@@ -553,14 +546,10 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
     ax.set_ylabel("share of the simulated people (%)", fontsize=FONT)
     tidy(ax, grid="y")
 
-    rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
         title = (f"{_funnel_name(result)}: {users:,} simulated people, "
                  f"{pct(result.conversion)} completed all {count_of(n, 'step')}")
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, _how(result))
-    return ax
+    return _finish(ax, list(ax.containers), 3, title, _how(result) if note else None)
 
 
 # -- text alternatives -----------------------------------------------------------------------

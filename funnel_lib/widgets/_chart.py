@@ -52,6 +52,7 @@ from PIL import Image as PILImage
 from funnel_lib._chart_data import (
     BASELINE_NAME,
     baseline_label,
+    check_result,
     funnel_bars,
     ladder_data,
     ladder_top,
@@ -582,11 +583,7 @@ class LiveFunnelChart(FigureDisplay):
         '0.3% if asked only this'
         >>> chart.close()
         """
-        if not isinstance(result, SimulationResult):
-            raise TypeError(f"result must be a SimulationResult, got {result!r} ({type(result).__name__})")
-        n = len(result.table)
-        if not 0 < n <= MAX_STEPS:
-            raise ValueError(f"result must have between 1 and {MAX_STEPS} steps, got {n}")
+        n = check_result(result, MAX_STEPS)
         self._set_count(n)
         self.empty_text.set_visible(False)
         self._update_bars(result, float(baseline))

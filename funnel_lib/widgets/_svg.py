@@ -36,6 +36,7 @@ from funnel_lib._chart_data import (
     BASELINE_NAME,
     FLAG_WORDS,
     baseline_label,
+    check_result,
     funnel_bars,
     ladder_data,
     ladder_top,
@@ -191,11 +192,7 @@ class SvgFunnelChart(SvgChart):
         True
         >>> chart.close()
         """
-        if not isinstance(result, SimulationResult):
-            raise TypeError(f"result must be a SimulationResult, got {result!r} ({type(result).__name__})")
-        n = len(result.table)
-        if not 0 < n <= MAX_SVG_STEPS:
-            raise ValueError(f"result must have between 1 and {MAX_SVG_STEPS} steps, got {n}")
+        n = check_result(result, MAX_SVG_STEPS)
         bars = funnel_bars(result)
         ladder = ladder_data(result, thresholds, flags)
         steps = []
