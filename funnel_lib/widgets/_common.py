@@ -14,8 +14,9 @@ import numpy as np
 from funnel_lib._chart_style import OKABE_ITO, PALETTE
 from funnel_lib._format import describe, esc, pct
 from funnel_lib.audience import AUDIENCES, Audience, resolve_audience
-from funnel_lib.examples import EXAMPLES, get_example
+from funnel_lib.examples import EXAMPLES
 from funnel_lib.model import Funnel
+from funnel_lib.widgets._state import resolve_funnel
 
 __all__ = [
     "StaticSnapshot", "range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget",
@@ -160,22 +161,6 @@ def close_tree(widget: widgets.Widget) -> None:
             pending.extend(item for item in items if isinstance(item, widgets.Widget))
     for current in reversed(ordered):
         current.close()
-
-
-def resolve_funnel(value: Any, argument: str = "funnel") -> Funnel:
-    """A fresh Funnel from a Funnel (copied) or the name of an example in :mod:`funnel_lib.examples`.
-
-    >>> len(resolve_funnel("local_gym"))
-    5
-    """
-    if isinstance(value, Funnel):
-        return value.copy()
-    if isinstance(value, str):
-        if value in EXAMPLES:
-            return get_example(value)
-        names = ", ".join(repr(n) for n in EXAMPLES)
-        raise ValueError(f"{argument} must be a Funnel or one of the example names {names}, got {value!r}")
-    raise TypeError(f"{argument} must be a Funnel or the name of an example, got {describe(value)}")
 
 
 def audience_options(extra: Audience | None = None) -> list[tuple[str, Audience]]:

@@ -21,14 +21,14 @@ from typing import Any
 
 from funnel_lib._format import describe
 from funnel_lib.audience import Audience, resolve_audience
+from funnel_lib.examples import EXAMPLES, get_example
 from funnel_lib.framework import Report, check
 from funnel_lib.model import Funnel, Step
 from funnel_lib.simulate import SimulationResult, big_ask_baseline, simulate
 from funnel_lib.stages import Stage
 from funnel_lib.thresholds import Thresholds, resolve_thresholds
-from funnel_lib.widgets._common import resolve_funnel
 
-__all__ = ["BuilderState", "Evaluation", "MAX_STEPS", "UNDO_DEPTH", "BASELINE_CACHE"]
+__all__ = ["BuilderState", "Evaluation", "resolve_funnel", "MAX_STEPS", "UNDO_DEPTH", "BASELINE_CACHE"]
 
 MAX_STEPS = 16
 """The most steps a builder holds (and the number of bars the live chart keeps ready)."""
@@ -36,6 +36,22 @@ UNDO_DEPTH = 30
 """How many designs Undo remembers."""
 BASELINE_CACHE = 64
 """How many "one big ask" baselines are kept (one per last step and audience)."""
+
+
+def resolve_funnel(value: Any, argument: str = "funnel") -> Funnel:
+    """A fresh Funnel from a Funnel (copied) or the name of an example in :mod:`funnel_lib.examples`.
+
+    >>> len(resolve_funnel("local_gym"))
+    5
+    """
+    if isinstance(value, Funnel):
+        return value.copy()
+    if isinstance(value, str):
+        if value in EXAMPLES:
+            return get_example(value)
+        names = ", ".join(repr(n) for n in EXAMPLES)
+        raise ValueError(f"{argument} must be a Funnel or one of the example names {names}, got {value!r}")
+    raise TypeError(f"{argument} must be a Funnel or the name of an example, got {describe(value)}")
 
 
 @dataclass(frozen=True)
