@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import ipywidgets as widgets
 import nbformat
 
 from funnel_lib import Funnel, Step
@@ -64,6 +65,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def next_ask(builder: FunnelBuilder, i: int) -> tuple[widgets.FloatSlider, float]:
+    """The ask slider the ``i``-th change moves, and where to: half a point up, and back down every other round."""
+    row = builder.rows[i % 8]
+    return row.ask, row.ask.value + (0.5 if row.ask.value <= 9.5 and (i // 8) % 2 == 0 else -0.5)
+
+
+def svg_changes(changes: int) -> list[float]:
+    """Time slider changes on the default builder (SVG chart: Python sends the chart's data, the browser draws)."""
+    svg = FunnelBuilder(eight_steps(), chart="svg")
+    svg_ms = []
+    try:
+        for i in range(changes + 3):
+            slider, target = next_ask(svg, i)
+            start = time.perf_counter()
+            slider.value = target
+            if i >= 3:
+                svg_ms.append((time.perf_counter() - start) * 1e3)
+        assert svg.last_error == ""
+    finally:
+        svg.close()
+    return svg_ms
+
+
 def python_side(changes: int) -> dict[str, list[float]]:
     """Time slider changes on a builder with an ipympl canvas (no browser: frames are requested, not drawn)."""
     builder = FunnelBuilder(eight_steps(), chart="ipympl")
@@ -72,10 +96,9 @@ def python_side(changes: int) -> dict[str, list[float]]:
     change_ms, fast_ms, full_ms, both_ms = [], [], [], []
     try:
         for i in range(changes + 3):
-            row = builder.rows[i % 8]
-            target = row.ask.value + (0.5 if row.ask.value <= 9.5 and (i // 8) % 2 == 0 else -0.5)
+            slider, target = next_ask(builder, i)
             start = time.perf_counter()
-            row.ask.value = target                # what a slider drag does, one step at a time
+            slider.value = target                 # what a slider drag does, one step at a time
             middle = time.perf_counter()
             full_before = chart.full_frames
             chart.render_frame()                  # what happens when the browser asks for the frame
@@ -94,19 +117,7 @@ def python_side(changes: int) -> dict[str, list[float]]:
         assert builder.last_error == ""
     finally:
         builder.close()
-    svg = FunnelBuilder(eight_steps(), chart="svg")
-    svg_ms = []
-    try:
-        for i in range(changes + 3):
-            row = svg.rows[i % 8]
-            target = row.ask.value + (0.5 if row.ask.value <= 9.5 and (i // 8) % 2 == 0 else -0.5)
-            start = time.perf_counter()
-            row.ask.value = target
-            if i >= 3:
-                svg_ms.append((time.perf_counter() - start) * 1e3)
-        assert svg.last_error == ""
-    finally:
-        svg.close()
+    svg_ms = svg_changes(changes)
     image = FunnelBuilder(eight_steps(), chart="image")
     image_ms = []
     try:
@@ -129,7 +140,9 @@ BENCH_JS = """
     hash() {
       const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
       let h = 0;
-      for (let i = 0; i < data.length; i += 8) { h = (Math.imul(h, 31) + data[i] + 3 * data[i + 1] + 7 * data[i + 2]) | 0; }
+      for (let i = 0; i < data.length; i += 8) {
+        h = (Math.imul(h, 31) + data[i] + 3 * data[i + 1] + 7 * data[i + 2]) | 0;
+      }
       return h;
     },
   };

@@ -197,7 +197,7 @@ class Finding:
 class _Context:
     """What every rule reads: the steps as numbers, the thresholds and (optionally) predicted readiness."""
 
-    __slots__ = ("steps", "t", "audience", "readiness", "n", "asks", "values", "trusts", "too_early")
+    __slots__ = ("steps", "t", "audience", "readiness", "n", "asks", "values", "trusts", "too_early", "fit")
 
     def __init__(self, steps: Sequence[Step], thresholds: Thresholds, audience: str | None,
                  readiness: Sequence[float] | None) -> None:
@@ -213,6 +213,9 @@ class _Context:
         self.too_early = frozenset(
             i for i, a in enumerate(self.asks) if a >= thresholds.big_ask and i < thresholds.warmup_steps
         )
+        # how each ask fits the people arriving (MC501-MC503 and Report.fit_flags): computed once
+        self.fit: tuple[str | None, ...] | None = None if self.readiness is None else tuple(
+            fit_flags(self.asks, self.readiness, [self.is_conversion(i) for i in range(self.n)], thresholds))
 
     def ref(self, i: int, word: str = "Step") -> str:
         """``Step 3 "Download the guide"`` (positions from 1, as the learner sees them)."""
@@ -537,7 +540,12 @@ def _valueless(ctx: _Context) -> list[int]:
     return [i for i in ctx.before_conversion() if i > 0 and ctx.values[i] < ctx.t.min_value]
 
 
-def _runs(indices: Sequence[int]) -> list[list[int]]:
+def consecutive_runs(indices: Sequence[int]) -> list[list[int]]:
+    """The runs of consecutive positions in sorted ``indices`` (one home for "steps in a row").
+
+    >>> consecutive_runs([0, 1, 3, 5, 6, 7])
+    [[0, 1], [3], [5, 6, 7]]
+    """
     runs: list[list[int]] = []
     for i in indices:
         if runs and runs[-1][-1] == i - 1:
@@ -550,7 +558,7 @@ def _runs(indices: Sequence[int]) -> list[list[int]]:
 @_rule("MC302", "warning", "no_value_between_steps", "a step after the entry gives less than min_value",
        ("min_value",))
 def _step_without_value(ctx: _Context) -> Emit:
-    for run in _runs(_valueless(ctx)):
+    for run in consecutive_runs(_valueless(ctx)):
         if len(run) == 1:  # runs of two or more are MC303 errors
             i = run[0]
             yield i, (f"{ctx.ref(i)} gives back {_n(ctx.values[i])} in value (less than {_n(ctx.t.min_value)}). "
@@ -561,7 +569,7 @@ def _step_without_value(ctx: _Context) -> Emit:
 @_rule("MC303", "error", "no_value_between_steps", "two or more steps in a row give less than min_value",
        ("min_value",))
 def _run_without_value(ctx: _Context) -> Emit:
-    for run in _runs(_valueless(ctx)):
+    for run in consecutive_runs(_valueless(ctx)):
         if len(run) >= 2:
             yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) come one after another "
                            f"and each gives back less than {_n(ctx.t.min_value)} in value. A stretch of steps "
@@ -635,7 +643,7 @@ def fit_flags(asks: Sequence[float], readiness: Sequence[float], conversion: Seq
     known = [not math.isnan(float(r)) for r in readiness]
     small = [i for i in range(n) if known[i] and not conversion[i]
              and readiness[i] - asks[i] > thresholds.stagnation_gap]
-    for run in _runs(small):
+    for run in consecutive_runs(small):
         if len(run) >= thresholds.stagnation_run:
             for i in run:
                 flags[i] = "stagnation"
@@ -646,35 +654,31 @@ def fit_flags(asks: Sequence[float], readiness: Sequence[float], conversion: Seq
     return flags
 
 
-def _flags(ctx: _Context) -> list[str | None]:
-    assert ctx.readiness is not None
-    return fit_flags(ctx.asks, ctx.readiness, [ctx.is_conversion(i) for i in range(ctx.n)], ctx.t)
-
-
 @_rule("MC501", "warning", "step6_intent",
        "stagnation_run+ steps in a row ask over stagnation_gap below predicted readiness",
        ("stagnation_gap", "stagnation_run"), uses_model=True)
 def _stagnation(ctx: _Context) -> Emit:
-    if ctx.readiness is None:
+    if ctx.readiness is None or ctx.fit is None:
         return
     r = ctx.readiness
-    flags = _flags(ctx)
-    for run in _runs([i for i in range(ctx.n) if flags[i] == "stagnation"]):
+    flags = ctx.fit
+    for run in consecutive_runs([i for i in range(ctx.n) if flags[i] == "stagnation"]):
         asks = ", ".join(_n(ctx.asks[i]) for i in run)
         ready = ", ".join(f"{r[i]:.1f}" for i in run)
         yield run[0], (f"Steps {run[0] + 1} to {run[-1] + 1} ({_names(ctx, run)}) ask for far less than a "
                        f"{ctx.audience} audience is ready for by then (asks {asks}; predicted readiness "
                        f"{ready}; gaps above {_n(ctx.t.stagnation_gap)}). Steps that are too small "
-                       "build no commitment and every extra step loses some people: drop some, or ask for a little more.")
+                       "build no commitment and every extra step loses some people: drop some, or ask for a little "
+                       "more.")
 
 
 @_rule("MC502", "warning", "step6_intent",
        "a step before the conversion asks over resistance_gap above predicted readiness",
        ("resistance_gap",), uses_model=True)
 def _resistance(ctx: _Context) -> Emit:
-    if ctx.readiness is None:
+    if ctx.readiness is None or ctx.fit is None:
         return
-    flags = _flags(ctx)
+    flags = ctx.fit
     for i in ctx.before_conversion():
         if flags[i] == "resistance":
             r = ctx.readiness[i]
@@ -687,11 +691,11 @@ def _resistance(ctx: _Context) -> Emit:
        "the conversion asks over readiness_gap above predicted readiness", ("readiness_gap",),
        uses_model=True)
 def _not_ready(ctx: _Context) -> Emit:
-    if ctx.readiness is None:
+    if ctx.readiness is None or ctx.fit is None:
         return
     last = ctx.n - 1
     r = ctx.readiness[last]
-    if ctx.is_conversion(last) and _flags(ctx)[last] == "resistance":
+    if ctx.is_conversion(last) and ctx.fit[last] == "resistance":
         yield last, (f"The conversion, {ctx.ref(last, 'step')}, asks for {_n(ctx.asks[last])}, but the {ctx.audience} "
                      f"audience reaching it is predicted to be ready for only about {r:.1f} "
                      f"({ctx.asks[last] - r:.1f} short; at most {_n(ctx.t.readiness_gap)} is fine). They are not "

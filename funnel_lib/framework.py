@@ -4,7 +4,8 @@ The framework has eight steps (a low-friction entry, immediate value, a next sma
 gradual commitment, trust at every step, asks that fit the person's intent, rewarding steps,
 and a conversion only once people are ready), five stages in a fixed order, and five named
 mistakes. Each of these 14 principles, and ethics (the ``MC6xx`` dark-pattern rules), is enforced
-by at least one rule in :data:`RULES`; every finding says what is wrong, with numbers, how to fix it, and which lesson teaches it.
+by at least one rule in :data:`RULES`; every finding says what is wrong, with numbers, how to fix it,
+and which lesson teaches it.
 
 >>> from funnel_lib.model import Funnel, Step
 >>> cold_sale = Funnel([Step("Book a demo", "conversion", ask=6, value=5, trust=5)], name="cold sale")
@@ -22,13 +23,13 @@ softer issue, **info** a tip. ``Report.ok`` is True when there is no error.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import pandas as pd
 
+from funnel_lib._format import count_of, esc
 from funnel_lib._rules import (
     LESSON_TITLES,
     LESSONS,
@@ -39,17 +40,19 @@ from funnel_lib._rules import (
     Finding,
     Rule,
     _Context,
+    fit_flags,
     lesson_reference,
     rules_frame,
 )
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.model import Funnel
-from funnel_lib.simulate import simulate
+from funnel_lib.simulate import SimulationResult, simulate
 from funnel_lib.thresholds import DEFAULT_THRESHOLDS, Thresholds, resolve_thresholds
 
 __all__ = [
     "check", "Report", "Finding", "Thresholds", "Rule", "RULES", "PRINCIPLES", "MISTAKES", "LESSONS",
     "LESSON_TITLES", "SEVERITIES", "SCORE_PENALTIES", "DEFAULT_THRESHOLDS", "rules_frame", "lesson_reference",
+    "fit_flags",
 ]
 
 SCORE_PENALTIES: dict[str, int] = {"error": 25, "warning": 8, "info": 2}
@@ -80,6 +83,9 @@ class Report:
     step_names: tuple[str, ...] = ()
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     audience: str | None = "cold"
+    fit_flags: tuple[str | None, ...] | None = None
+    """Per step, how its ask fits the people arriving ("resistance", "stagnation" or None), as
+    :func:`fit_flags` computed them for the ``MC5xx`` rules; ``None`` when no audience was given."""
 
     @property
     def ok(self) -> bool:
@@ -97,7 +103,7 @@ class Report:
         >>> Report([]).errors
         []
         """
-        return [f for f in self.findings if f.severity == "error"]
+        return self._of("error")
 
     @property
     def warnings(self) -> list[Finding]:
@@ -106,7 +112,7 @@ class Report:
         >>> Report([]).warnings
         []
         """
-        return [f for f in self.findings if f.severity == "warning"]
+        return self._of("warning")
 
     @property
     def infos(self) -> list[Finding]:
@@ -115,7 +121,10 @@ class Report:
         >>> Report([]).infos
         []
         """
-        return [f for f in self.findings if f.severity == "info"]
+        return self._of("info")
+
+    def _of(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
 
     @property
     def codes(self) -> list[str]:
@@ -214,28 +223,39 @@ class Report:
                 f"errors={len(self.errors)}, warnings={len(self.warnings)}, infos={len(self.infos)}, "
                 f"codes={self.codes})")
 
+    def findings_html(self) -> str:
+        """The findings as an HTML list: one item per finding with its severity, code, place and message.
+
+        The one renderer of findings: the report's own HTML view and the funnel builder both use it.
+        Items carry the classes ``funnel-finding``, ``funnel-finding-<severity>`` and ``severity-<severity>``.
+
+        >>> from funnel_lib.model import Funnel, Step
+        >>> page = check(Funnel([Step("Buy", "conversion", ask=8, value=8, trust=5)]), audience=None).findings_html()
+        >>> page.count("<li class='funnel-finding "), "data-code='MC201'" in page
+        (4, True)
+        """
+        if not self.findings:
+            return "<p class='funnel-findings-empty'>No findings: every rule passed.</p>"
+        items = []
+        for f in self.findings:
+            where = "whole funnel" if f.step is None or f.step >= len(self.step_names) else f"step {f.step + 1}"
+            severity = esc(f.severity)
+            items.append(
+                f"<li class='funnel-finding funnel-finding-{severity} severity-{severity}' data-code='{esc(f.code)}' "
+                f"data-step='{'' if f.step is None else f.step}' data-principle='{esc(f.principle)}'>"
+                f"<span class='funnel-badge'>{esc(f.severity.capitalize())}</span>"
+                f"<span class='funnel-code'>{esc(f.code)}</span><span class='funnel-where'>{where}:</span> "
+                f"{esc(f.message)}</li>")
+        return f"<ul aria-label='Checker findings'>{''.join(items)}</ul>"
+
     def _repr_html_(self) -> str:
         verdict = "no mistakes" if self.ok else "has mistakes"
-        head = (f"<div class='funnel-findings-summary'><b>{html.escape(self.funnel_name or 'Funnel')}</b>: "
+        head = (f"<div class='funnel-findings-summary'><b>{esc(self.funnel_name or 'Funnel')}</b>: "
                 f"<span class='funnel-score'>score {self.score}/100</span>, "
                 f"<span class='funnel-verdict {'verdict-ok' if self.ok else 'verdict-not-ok'}'>{verdict}</span>"
-                f" ({len(self.errors)} errors, {len(self.warnings)} warnings, {len(self.infos)} tips)</div>")
-        if not self.findings:
-            body = "<p class='funnel-findings-empty'>Nothing to fix: every rule passed.</p>"
-        else:
-            rows = []
-            for f in self.findings:
-                where = "whole funnel" if f.step is None else f"step {f.step + 1}"
-                rows.append(
-                    f"<tr class='funnel-finding severity-{f.severity}' data-code='{f.code}'>"
-                    f"<td class='finding-severity'>{f.severity}</td><td class='finding-code'>{f.code}</td>"
-                    f"<td class='finding-step'>{where}</td>"
-                    f"<td class='finding-principle'>{html.escape(f.principle)}</td>"
-                    f"<td class='finding-message'>{html.escape(f.message)}</td></tr>"
-                )
-            header = "<tr><th>severity</th><th>code</th><th>where</th><th>principle</th><th>message</th></tr>"
-            body = f"<table class='funnel-findings-table'>{header}{''.join(rows)}</table>"
-        return f"<div class='funnel-findings'>{head}{body}</div>"
+                f" ({count_of(len(self.errors), 'error')}, {count_of(len(self.warnings), 'warning')}, "
+                f"{count_of(len(self.infos), 'tip')})</div>")
+        return f"<div class='funnel-findings'>{head}{self.findings_html()}</div>"
 
 
 def _sort_key(finding: Finding) -> tuple[int, int, str]:
@@ -255,8 +275,28 @@ def _ignored(ignore: Iterable[str]) -> frozenset[str]:
     return codes
 
 
+def _model_readiness(funnel: Funnel, who: Audience, simulation: SimulationResult | None) -> list[float]:
+    """The predicted readiness at each step: from ``simulation`` when it is this design's, else simulated now."""
+    if simulation is None:
+        return simulate(funnel, who).table["readiness"].to_list()
+    if not isinstance(simulation, SimulationResult):
+        raise TypeError(f"simulation must be a SimulationResult from simulate(funnel, audience) or None, "
+                        f"got {simulation!r} ({type(simulation).__name__})")
+    if simulation.users is not None:
+        raise ValueError(f"simulation must come from the exact engine (users=None), got a cohort of "
+                         f"{simulation.users} simulated people; run simulate(funnel, audience) without users")
+    if simulation.audience != who:
+        raise ValueError(f"simulation was run for the {simulation.audience.name!r} audience, but audience is "
+                         f"{who.name!r}; pass the same audience to check()")
+    if simulation.funnel != funnel:
+        raise ValueError("simulation was run for a different funnel than the one checked; pass "
+                         "simulate(funnel, audience) of this funnel")
+    return simulation.table["readiness"].to_list()
+
+
 def check(funnel: Funnel, thresholds: Thresholds | Mapping[str, Any] | None = None, *,
-          audience: str | Audience | None = "cold", ignore: Iterable[str] = ()) -> Report:
+          audience: str | Audience | None = "cold", ignore: Iterable[str] = (),
+          simulation: SimulationResult | None = None) -> Report:
     """Check a funnel against the framework and return a :class:`Report` of findings.
 
     ``thresholds`` is a :class:`Thresholds`, a dict of overrides (``{"max_steps": 10}``) or
@@ -264,7 +304,9 @@ def check(funnel: Funnel, thresholds: Thresholds | Mapping[str, Any] | None = No
     ``Audience``) is who the funnel is for: the ``MC5xx`` rules run the user model
     (:func:`funnel_lib.simulate.simulate`) for that audience and compare each ask with the
     predicted readiness of the people reaching it; ``audience=None`` skips those rules.
-    ``ignore`` lists rule codes to leave out.
+    ``ignore`` lists rule codes to leave out. ``simulation`` is a finished exact
+    ``simulate(funnel, audience)`` of the same design, re-used instead of simulating again (the
+    funnel builder passes the one it shows).
 
     >>> from funnel_lib.model import Funnel, Step
     >>> ladder = Funnel([
@@ -277,6 +319,8 @@ def check(funnel: Funnel, thresholds: Thresholds | Mapping[str, Any] | None = No
     ['MC107']
     >>> check(ladder, thresholds=Thresholds(max_entry_ask=0.5)).ok
     False
+    >>> check(ladder, simulation=simulate(ladder, "cold")).fit_flags
+    (None, None, None, None, None, None)
     """
     if not isinstance(funnel, Funnel):
         raise TypeError(f"funnel must be a Funnel, got {funnel!r} ({type(funnel).__name__}); "
@@ -290,8 +334,10 @@ def check(funnel: Funnel, thresholds: Thresholds | Mapping[str, Any] | None = No
     if audience is not None:
         who = resolve_audience(audience)
         audience_name = who.name
-        if any(rule.uses_model and code not in skip for code, rule in RULES.items()):
-            readiness = simulate(funnel, who).table["readiness"].to_list()
+        if simulation is not None or any(rule.uses_model and code not in skip for code, rule in RULES.items()):
+            readiness = _model_readiness(funnel, who, simulation)
+    elif simulation is not None:
+        raise ValueError("simulation needs an audience: leave audience at the simulation's, or drop simulation")
     ctx = _Context(funnel.steps, limits, audience_name, readiness)
     findings: list[Finding] = []
     for code, rule in RULES.items():
@@ -299,4 +345,4 @@ def check(funnel: Funnel, thresholds: Thresholds | Mapping[str, Any] | None = No
             findings.extend(rule.run(ctx))
     findings.sort(key=_sort_key)
     return Report(findings=findings, funnel_name=funnel.name, step_names=tuple(s.name for s in funnel.steps),
-                  thresholds=limits, audience=audience_name)
+                  thresholds=limits, audience=audience_name, fit_flags=ctx.fit)

@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -48,12 +46,15 @@ from matplotlib.patches import Patch
 from matplotlib.text import Annotation
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from funnel_lib._rules import fit_flags
+from funnel_lib._chart_data import funnel_bars, label_offsets, ladder_data, step_label, survival
+from funnel_lib._chart_style import FONT, MODEL_NOTE, OKABE_ITO, PALETTE, SMALL, tidy
+from funnel_lib._format import count_of, describe, pair_names, pct, short
+from funnel_lib._rules import consecutive_runs
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.model import Funnel
-from funnel_lib.simulate import DEFAULT_PARAMS, ModelParams, SimulationResult, simulate
-from funnel_lib.thresholds import Thresholds
+from funnel_lib.simulate import ModelParams, SimulationResult, simulate
 from funnel_lib.stages import Stage
+from funnel_lib.thresholds import Thresholds
 
 __all__ = [
     "OKABE_ITO",
@@ -70,51 +71,6 @@ __all__ = [
     "describe_cohort",
 ]
 
-OKABE_ITO: Mapping[str, str] = MappingProxyType({
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-})
-"""The eight colours of Okabe & Ito (2008), *Color Universal Design*, by name.
-
-They remain distinct for people with protanopia, deuteranopia and tritanopia.
-"""
-
-PALETTE: Mapping[str, str] = MappingProxyType({
-    "yes": OKABE_ITO["blue"],              # said yes and moved on
-    "drifted": OKABE_ITO["orange"],        # left without deciding: attention cost or boredom
-    "declined": OKABE_ITO["vermillion"],   # saw the ask and said no (also hatched)
-    "ask": OKABE_ITO["sky_blue"],          # the size of a step's request
-    "readiness": OKABE_ITO["black"],       # mean readiness of the people arriving
-    "resistance": OKABE_ITO["vermillion"],  # ask far above readiness: people say no
-    "stagnation": OKABE_ITO["orange"],     # ask far below readiness: people drift away
-    "a": OKABE_ITO["vermillion"],          # first funnel of a comparison (often "one big ask")
-    "b": OKABE_ITO["blue"],                # second funnel of a comparison (often the ladder)
-    "converted": OKABE_ITO["bluish_green"],  # completed every step
-    "text": OKABE_ITO["black"],
-    "muted": "#595959",                    # neutral grey for notes (7:1 contrast on white)
-})
-"""Colour roles shared by the charts and the widgets (read-only; values are hex strings).
-
-``yes``, ``drifted`` and ``declined`` split each step's arrivals; ``ask`` and ``readiness``
-draw the ladder, ``resistance`` and ``stagnation`` shade steps that do not fit; ``a`` and
-``b`` tell two funnels apart; ``converted`` marks people who completed every step; ``text``
-and ``muted`` are for labels and notes. All colours except the neutral grey are Okabe-Ito.
-
->>> PALETTE["yes"], PALETTE["declined"]
-('#0072B2', '#D55E00')
-"""
-
-MODEL_NOTE = "Simulated with the course's teaching model (not a forecast)"
-"""The footnote on every chart of simulated predictions: a teaching model says it is one."""
-
-_FONT = 10       # labels and titles
-_SMALL = 9       # annotations and notes: never smaller
 _NAME_CHARS = 28
 _HATCH = "///"
 _DECLINED_HATCH_COLOUR = "white"
@@ -128,11 +84,6 @@ _LABELS = {
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
 
 
 def _check_ax(ax: Any) -> Axes | None:
@@ -141,7 +92,7 @@ def _check_ax(ax: Any) -> Axes | None:
     hint = ""
     if isinstance(ax, str | Audience):
         hint = f"; pass the audience by keyword: audience={ax!r}"
-    raise TypeError(f"ax must be a matplotlib Axes or None, got {_describe(ax)}{hint}")
+    raise TypeError(f"ax must be a matplotlib Axes or None, got {describe(ax)}{hint}")
 
 
 def _new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -154,7 +105,7 @@ def _new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 def _check_params(params: Any) -> ModelParams | None:
     if params is None or isinstance(params, ModelParams):
         return params
-    raise TypeError(f"params must be a ModelParams or None, got {_describe(params)}")
+    raise TypeError(f"params must be a ModelParams or None, got {describe(params)}")
 
 
 def _as_result(value: Any, audience: Any, argument: str, params: ModelParams | None = None,
@@ -175,43 +126,29 @@ def _as_result(value: Any, audience: Any, argument: str, params: ModelParams | N
             raise ValueError(f"{argument} has no steps; add at least one Step before plotting it")
         return simulate(value, "cold" if audience is None else audience, params=params)
     raise TypeError(f"{argument} must be a Funnel or a SimulationResult (from simulate()), "
-                    f"got {_describe(value)}")
+                    f"got {describe(value)}")
 
 
 def _check_title(title: Any) -> str | None:
     if title is None or isinstance(title, str):
         return title
-    raise TypeError(f"title must be a string or None, got {_describe(title)}")
+    raise TypeError(f"title must be a string or None, got {describe(title)}")
 
 
 def _check_note(note: Any) -> bool:
     if isinstance(note, bool):
         return note
-    raise TypeError(f"note must be True or False, got {_describe(note)}")
+    raise TypeError(f"note must be True or False, got {describe(note)}")
 
 
-def _pct(share: float) -> str:
-    """A share of the audience as a short percentage: one decimal from 1 %, two significant digits below
-    (real cold-audience rates are often 0.1-1 %), "<0.001%" for tiny non-zero shares."""
-    if share != share:
-        return "n/a"
-    if 0 < share < 0.000005:
-        return "<0.001%"
-    return f"{share:.1%}" if share >= 0.01 or share == 0 else f"{100 * share:.2g}%"
 
 
-def _short(name: str, limit: int = _NAME_CHARS) -> str:
-    return name if len(name) <= limit else name[: limit - 3].rstrip() + "..."
 
 
 def _funnel_name(result: SimulationResult, fallback: str = "Funnel") -> str:
     return result.funnel.name or fallback
 
 
-def _shares(result: SimulationResult, column: str) -> np.ndarray:
-    """A count column of the result's table as shares of the audience."""
-    size = 1.0 if result.users is None else float(result.users)
-    return result.table[column].to_numpy(dtype=float) / size
 
 
 def _how(result: SimulationResult) -> str:
@@ -220,31 +157,23 @@ def _how(result: SimulationResult) -> str:
     return f"{MODEL_NOTE}; {result.users:,} simulated people, seed {result.seed}"
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """Start and end (inclusive) positions of each run of True values."""
-    runs: list[tuple[int, int]] = []
-    start = None
-    for i, flag in enumerate(flags):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            runs.append((start, i - 1))
-            start = None
-    if start is not None:
-        runs.append((start, len(flags) - 1))
-    return runs
 
 
 def _legend_above(ax: Axes, handles: list[Any], ncols: int) -> int:
     """Put a frameless legend between the title and the axes; return its number of rows."""
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=ncols,
-              frameon=False, fontsize=_SMALL, borderaxespad=0.0, handlelength=1.6,
+              frameon=False, fontsize=SMALL, borderaxespad=0.0, handlelength=1.6,
               columnspacing=1.2, borderpad=0.2)
     return math.ceil(len(handles) / ncols)
 
 
-def _title(ax: Axes, text: str, legend_rows: int) -> None:
-    ax.set_title(text, fontsize=_FONT + 1, pad=8 + 15 * legend_rows)
+def _finish(ax: Axes, handles: list[Any], ncols: int, title: str, note: str | None) -> Axes:
+    """Every chart ends alike: a legend above the axes, the title above it, and the model footnote."""
+    rows = _legend_above(ax, handles, ncols)
+    ax.set_title(title, fontsize=FONT + 1, pad=8 + 15 * rows)
+    if note is not None:
+        add_model_note(ax, note)
+    return ax
 
 
 def add_model_note(ax: Axes, text: str = MODEL_NOTE) -> Annotation:
@@ -262,24 +191,17 @@ def add_model_note(ax: Axes, text: str = MODEL_NOTE) -> Annotation:
     if ax is None:
         raise TypeError("ax must be a matplotlib Axes, got None")
     if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {_describe(text)}")
+        raise TypeError(f"text must be a string, got {describe(text)}")
     if not text.strip():
         raise ValueError(f"text must be a non-empty string, got {text!r}")
     return ax.annotate(text, xy=(1.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
                        xytext=(0, -4), textcoords="offset points", ha="right", va="top",
-                       fontsize=_SMALL, color=PALETTE["muted"], fontstyle="italic",
+                       fontsize=SMALL, color=PALETTE["muted"], fontstyle="italic",
                        annotation_clip=False)
 
 
 # -- the funnel chart ------------------------------------------------------------------------
 
-def _tidy(ax: Axes, grid: str | None) -> None:
-    """The house style of every chart: light grid lines behind the data, no top or right spine."""
-    if grid is not None:
-        ax.grid(axis=grid, color="#dddddd", linewidth=0.8)
-        ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
 
 
 def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
@@ -314,10 +236,9 @@ def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     result = _as_result(result_or_funnel, audience, "result_or_funnel", _check_params(params))
     table = result.table
     n = len(table)
-    yes = _shares(result, "said_yes")
-    drifted = _shares(result, "drifted")
-    declined = _shares(result, "declined")
-    reached = _shares(result, "reached")
+    bars = funnel_bars(result)
+    yes, drifted, declined = bars.yes, bars.drifted, bars.declined
+    reached = yes + drifted + declined
 
     ax = _new_axes(ax, (8.0, min(8.0, max(3.4, 1.9 + 0.42 * n))))
     y = np.arange(n)
@@ -332,11 +253,11 @@ def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     # the share that said yes, inside the bar when it fits, else just after it
     for i in range(n):
         if yes[i] >= 0.14:
-            ax.text(yes[i] / 2, i, _pct(yes[i]), ha="center", va="center", fontsize=_SMALL,
+            ax.text(yes[i] / 2, i, pct(yes[i]), ha="center", va="center", fontsize=SMALL,
                     color="white", fontweight="bold")
         else:
-            ax.text(yes[i] + 0.01, i, f"{_pct(yes[i])} said yes", ha="left", va="center",
-                    fontsize=_SMALL, color=PALETTE["text"],
+            ax.text(yes[i] + 0.01, i, f"{pct(yes[i])} said yes", ha="left", va="center",
+                    fontsize=SMALL, color=PALETTE["text"],
                     bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
                           "alpha": 0.85})
 
@@ -344,29 +265,25 @@ def plot_funnel(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     column = ax.get_yaxis_transform()  # x in axes fraction, y in data
     # headed from below, where the title and legend above cannot collide with it
     ax.annotate("left here:\ndrifted + declined", xy=(1.03, 0.0), xycoords="axes fraction", xytext=(4, -16),
-                textcoords="offset points", ha="left", va="top", fontsize=_SMALL, color=PALETTE["muted"],
+                textcoords="offset points", ha="left", va="top", fontsize=SMALL, color=PALETTE["muted"],
                 annotation_clip=False)
     for i in range(n):
-        ax.text(1.03, i, f"{_pct(drifted[i])} + {_pct(declined[i])}", transform=column, ha="left",
-                va="center", fontsize=_SMALL, color=PALETTE["text"], clip_on=False)
+        ax.text(1.03, i, f"{pct(drifted[i])} + {pct(declined[i])}", transform=column, ha="left",
+                va="center", fontsize=SMALL, color=PALETTE["text"], clip_on=False)
 
-    labels = [f"{step}. {_short(name)}" for step, name in zip(table["step"], table["name"], strict=True)]
-    ax.set_yticks(y, labels, fontsize=_FONT)
+    labels = [step_label(i + 1, name, _NAME_CHARS) for i, name in enumerate(bars.names)]
+    ax.set_yticks(y, labels, fontsize=FONT)
     ax.set_ylim(n - 0.5, -0.5)  # first step on top
     ax.set_xlim(0.0, max(1.0, float(np.nanmax(reached))))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.tick_params(axis="x", labelsize=_FONT)
+    ax.tick_params(axis="x", labelsize=FONT)
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel("share of the audience (%)", fontsize=_FONT)
-    _tidy(ax, grid="x")
+    ax.set_xlabel("share of the audience (%)", fontsize=FONT)
+    tidy(ax, grid="x")
 
-    rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
-        title = f"{_funnel_name(result)}, {result.audience.name} audience: {_pct(result.conversion)} convert"
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, _how(result))
-    return ax
+        title = f"{_funnel_name(result)}, {result.audience.name} audience: {pct(result.conversion)} convert"
+    return _finish(ax, list(ax.containers), 3, title, _how(result) if note else None)
 
 
 # -- the ladder chart ------------------------------------------------------------------------
@@ -376,13 +293,13 @@ def _tick_labels(table: Any, rotate: bool) -> list[str]:
     n = len(table)
     rows = zip(table["step"], table["name"], table["stage"], strict=True)
     if rotate:
-        return [f"{step}. {Stage(stage).label}: {_short(name, 24)}" for step, name, stage in rows]
+        return [f"{step}. {Stage(stage).label}: {short(name, 24)}" for step, name, stage in rows]
     width = max(12, 84 // n)
     labels = []
     for step, name, stage in rows:
         lines = textwrap.wrap(f"{step}. {name}", width=width)
         if len(lines) > 2:
-            lines = [lines[0], _short(" ".join(lines[1:]), width)]
+            lines = [lines[0], short(" ".join(lines[1:]), width)]
         labels.append("\n".join([*lines, f"({Stage(stage).label})"]))
     return labels
 
@@ -395,12 +312,31 @@ def _check_thresholds(thresholds: Any) -> Thresholds:
     return thresholds
 
 
-def _ladder_flags(result: SimulationResult, thresholds: Thresholds) -> list[str | None]:
-    """Per step: "resistance", "stagnation" or None, exactly where the checker warns (one definition)."""
-    table = result.table
-    conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
-    return fit_flags(table["ask"].to_numpy(dtype=float).tolist(), table["readiness"].to_numpy(dtype=float).tolist(),
-                     conversion, thresholds)
+def _shade_misfits(ax: Axes, x: np.ndarray, flags: tuple[str | None, ...]) -> list[Any]:
+    """Shade and label each run of steps that meet resistance or cause stagnation; return legend handles."""
+    handles: list[Any] = []
+    for role, meaning in (("resistance", "ask far above readiness"), ("stagnation", "ask far below readiness")):
+        runs = consecutive_runs([i for i, flag in enumerate(flags) if flag == role])
+        for run in runs:
+            first, last = run[0], run[-1]
+            ax.axvspan(x[first] - 0.5, x[last] + 0.5, color=PALETTE[role], alpha=0.16, linewidth=0,
+                       zorder=0, gid=f"ladder-{role}")
+            ax.annotate(role, xy=((x[first] + x[last]) / 2, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, -4), textcoords="offset points", ha="center", va="top",
+                        fontsize=SMALL, color=PALETTE["text"], fontweight="bold", gid="ladder-flag")
+        if runs:
+            handles.append(Patch(color=PALETTE[role], alpha=0.3, label=f"{role}: {meaning}"))
+    return handles
+
+
+def _draw_fit_band(ax: Axes, x: np.ndarray, data: Any) -> Any:
+    """The grey band of asks that fit the people arriving (a box for a single step: a band needs two points)."""
+    label = "asks that fit the people arriving"
+    if len(x) == 1:
+        return ax.fill_between([x[0] - 0.42, x[0] + 0.42], [data.low[0]] * 2, [data.high[0]] * 2, color="#888888",
+                               alpha=0.2, linewidth=0, zorder=1, gid="ladder-fit", label=label)
+    return ax.fill_between(x, data.low, data.high, where=data.known, color="#888888", alpha=0.2, linewidth=0,
+                           zorder=1, gid="ladder-fit", label=label)
 
 
 def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = None, *,
@@ -412,7 +348,7 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     The grey band shows the asks that fit the people arriving, by the checker's thresholds
     (``thresholds``, default :class:`~funnel_lib.thresholds.Thresholds`): from ``stagnation_gap``
     below readiness to ``resistance_gap`` above it. Steps are shaded and labelled exactly where
-    :func:`funnel_lib.check` warns (rules MC501-MC503, via :func:`funnel_lib._rules.fit_flags`):
+    :func:`funnel_lib.check` warns (rules MC501-MC503, via :func:`funnel_lib.framework.fit_flags`):
     *resistance* when an ask is far above readiness (people say no) and *stagnation* for a run of
     asks far below it (people get bored and drift away). Tick labels give the step number, name
     and stage. Readiness is in ask points and can pass 10 after many yeses: the model does not
@@ -439,44 +375,21 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     table = result.table
     n = len(table)
     x = table["step"].to_numpy(dtype=float)
-    ask = table["ask"].to_numpy(dtype=float)
-    readiness = table["readiness"].to_numpy(dtype=float)
-    known = ~np.isnan(readiness)  # a cohort step that nobody reached has no readiness
-    conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
-    flags = _ladder_flags(result, thresholds)
-    high = readiness + np.where(conversion, thresholds.readiness_gap, thresholds.resistance_gap)
-    low = readiness - thresholds.stagnation_gap
-    too_big = np.array([f == "resistance" for f in flags])
-    too_small = np.array([f == "stagnation" for f in flags])
+    data = ladder_data(result, thresholds)
+    ask, readiness, known = data.ask, data.readiness, data.known  # a cohort step nobody reached: no readiness
 
     rotate = n > 6
     ax = _new_axes(ax, (max(7.5, min(11.0, 1.5 + 0.75 * n)), 4.6 if rotate else 4.3))
     top = max(10.0, float(np.max(ask)), float(np.max(readiness[known])) if known.any() else 0.0) + 2.2
 
-    flag_handles: list[Any] = []
-    for flags, role, meaning in ((too_big, "resistance", "ask far above readiness"),
-                                 (too_small, "stagnation", "ask far below readiness")):
-        for first, last in _runs(flags):
-            ax.axvspan(x[first] - 0.5, x[last] + 0.5, color=PALETTE[role], alpha=0.16, linewidth=0,
-                       zorder=0, gid=f"ladder-{role}")
-            ax.annotate(role, xy=((x[first] + x[last]) / 2, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(0, -4), textcoords="offset points", ha="center", va="top",
-                        fontsize=_SMALL, color=PALETTE["text"], fontweight="bold", gid="ladder-flag")
-        if flags.any():
-            flag_handles.append(Patch(color=PALETTE[role], alpha=0.3, label=f"{role}: {meaning}"))
-
-    fit = {"color": "#888888", "alpha": 0.2, "linewidth": 0, "zorder": 1, "gid": "ladder-fit",
-           "label": "asks that fit the people arriving"}
-    if n == 1:  # a band needs two points; show the single step's range as a box wider than its bar
-        band = ax.fill_between([x[0] - 0.42, x[0] + 0.42], [max(low[0], 0.0)] * 2, [high[0]] * 2, **fit)
-    else:
-        band = ax.fill_between(x, np.clip(low, 0.0, None), high, where=known, **fit)
+    flag_handles = _shade_misfits(ax, x, data.flags)
+    band = _draw_fit_band(ax, x, data)
     bars = ax.bar(x, ask, width=0.6, color=PALETTE["ask"], zorder=2, label="ask (size of the request)",
                   gid="ladder-ask")
     (line,) = ax.plot(x, readiness, color=PALETTE["readiness"], marker="o", markersize=6, linewidth=2,
                       zorder=3, label="readiness of people arriving (mean)", gid="readiness")
 
-    ax.set_xticks(x, _tick_labels(table, rotate), fontsize=_SMALL if n > 4 else _FONT)
+    ax.set_xticks(x, _tick_labels(table, rotate), fontsize=SMALL if n > 4 else FONT)
     if rotate:
         for label in ax.get_xticklabels():
             label.set_rotation(35)
@@ -485,19 +398,15 @@ def plot_ladder(result_or_funnel: Funnel | SimulationResult, ax: Axes | None = N
     ax.set_xlim(0.5, n + 0.5)
     ax.set_ylim(0.0, top)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    ax.tick_params(axis="y", labelsize=_FONT)
+    ax.tick_params(axis="y", labelsize=FONT)
     ax.tick_params(axis="x", length=0)
-    ax.set_ylabel("ask size and readiness (0-10)", fontsize=_FONT)
-    ax.set_xlabel("step and stage", fontsize=_FONT)
-    _tidy(ax, grid=None)
+    ax.set_ylabel("ask size and readiness (0-10)", fontsize=FONT)
+    ax.set_xlabel("step and stage", fontsize=FONT)
+    tidy(ax, grid=None)
 
-    rows = _legend_above(ax, [bars, line, band, *flag_handles], ncols=2)
     if title is None:
         title = f"{_funnel_name(result)}: ask vs readiness, {result.audience.name} audience"
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, _how(result))
-    return ax
+    return _finish(ax, [bars, line, band, *flag_handles], 2, title, _how(result) if note else None)
 
 
 # -- the comparison chart --------------------------------------------------------------------
@@ -532,9 +441,7 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
     note = _check_note(note)
     params = _check_params(params)
     results = [_as_result(funnel_a, audience, "funnel_a", params), _as_result(funnel_b, audience, "funnel_b", params)]
-    names = [_funnel_name(results[0], "funnel A"), _funnel_name(results[1], "funnel B")]
-    if names[0] == names[1]:
-        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    names = list(pair_names(results[0].funnel.name, results[1].funnel.name))
     same_audience = results[0].audience == results[1].audience
     if title is None:
         who = (f"{results[0].audience.name} audience" if same_audience
@@ -545,24 +452,20 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
 
     longest = max(len(r.table) for r in results)
     ax = _new_axes(ax, (7.5, 4.2))
-    styles = ({"linestyle": "--", "marker": "s"}, {"linestyle": "-", "marker": "o"})
+    styles = (("--", "s"), ("-", "o"))  # line style and marker: the two funnels differ without colour too
     ends = []
-    for role, result, name, style in zip("ab", results, names, styles, strict=True):
+    for role, result, name, (linestyle, marker) in zip("ab", results, names, styles, strict=True):
         n = len(result.table)
-        still = np.concatenate([[1.0], _shares(result, "share_of_start")])
+        still = survival(result)
         ax.plot(np.arange(n + 1), still, drawstyle="steps-post", color=PALETTE[role], linewidth=2.2,
-                markersize=6, label=f"{name} ({n} step{'s' if n != 1 else ''})", gid=f"comparison-{role}",
-                zorder=3, **style)
+                markersize=6, label=f"{name} ({count_of(n, 'step')})", gid=f"comparison-{role}",
+                zorder=3, linestyle=linestyle, marker=marker)
         ends.append((n, float(still[-1])))
 
     # label each end point with its conversion; nudge the labels apart when they would touch
-    offsets = [0.0, 0.0]
-    if ends[0][0] == ends[1][0] and abs(ends[0][1] - ends[1][1]) < 0.07:
-        upper = 0 if ends[0][1] >= ends[1][1] else 1
-        offsets[upper], offsets[1 - upper] = 7.0, -7.0
-    for role, (n, share), offset in zip("ab", ends, offsets, strict=True):
-        ax.annotate(f"{_pct(share)} convert", xy=(n, share), xytext=(8, offset), textcoords="offset points",
-                    ha="left", va="center", fontsize=_SMALL, color=PALETTE[role], fontweight="bold",
+    for role, (n, share), offset in zip("ab", ends, label_offsets(ends), strict=True):
+        ax.annotate(f"{pct(share)} convert", xy=(n, share), xytext=(8, offset), textcoords="offset points",
+                    ha="left", va="center", fontsize=SMALL, color=PALETTE[role], fontweight="bold",
                     annotation_clip=False, gid="comparison-conversion",
                     bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
                           "alpha": 0.85})
@@ -571,17 +474,13 @@ def plot_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | Simu
     ax.set_ylim(0.0, 1.05)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(longest, 12) + 1))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.tick_params(labelsize=_FONT)
-    ax.set_xlabel("step number (0 = start)", fontsize=_FONT)
-    ax.set_ylabel("share of the audience still in (%)", fontsize=_FONT)
-    _tidy(ax, grid="both")
+    ax.tick_params(labelsize=FONT)
+    ax.set_xlabel("step number (0 = start)", fontsize=FONT)
+    ax.set_ylabel("share of the audience still in (%)", fontsize=FONT)
+    tidy(ax, grid="both")
 
-    rows = _legend_above(ax, list(ax.get_lines()), ncols=2)
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, MODEL_NOTE if all(r.users is None for r in results) else
-                       f"{MODEL_NOTE}; includes a simulated cohort")
-    return ax
+    how = MODEL_NOTE if all(r.users is None for r in results) else f"{MODEL_NOTE}; includes a simulated cohort"
+    return _finish(ax, list(ax.get_lines()), 2, title, how if note else None)
 
 
 # -- the cohort chart ------------------------------------------------------------------------
@@ -590,7 +489,7 @@ def _cohort_of(result: Any) -> Any:
     """The cohort table of a Monte Carlo result, or a clear error for anything else."""
     if not isinstance(result, SimulationResult):
         raise TypeError(f"result must be a SimulationResult from simulate(funnel, users=..., seed=...), "
-                        f"got {_describe(result)}")
+                        f"got {describe(result)}")
     if result.cohort is None:
         raise ValueError("result must be a Monte Carlo result with a cohort, got the exact engine's "
                          "result (users=None); run simulate(funnel, users=1000, seed=1)")
@@ -635,26 +534,22 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
            color=PALETTE["converted"], label="completed every step", gid="cohort-completed")
     total = counts["drifted away"] + counts["declined"] + counts["completed"]
     for k in steps:
-        ax.text(k, total[k], _pct(float(total[k])), ha="center", va="bottom", fontsize=_SMALL,
+        ax.text(float(k), total[k], pct(float(total[k])), ha="center", va="bottom", fontsize=SMALL,
                 color=PALETTE["text"])
 
     ax.set_xticks(steps)
     ax.set_xlim(-0.6, n + 0.6)
     ax.set_ylim(0.0, max(0.1, float(total.max())) * 1.15)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.tick_params(labelsize=_FONT)
-    ax.set_xlabel(f"steps completed (of {n})", fontsize=_FONT)
-    ax.set_ylabel("share of the simulated people (%)", fontsize=_FONT)
-    _tidy(ax, grid="y")
+    ax.tick_params(labelsize=FONT)
+    ax.set_xlabel(f"steps completed (of {n})", fontsize=FONT)
+    ax.set_ylabel("share of the simulated people (%)", fontsize=FONT)
+    tidy(ax, grid="y")
 
-    rows = _legend_above(ax, list(ax.containers), ncols=3)
     if title is None:
         title = (f"{_funnel_name(result)}: {users:,} simulated people, "
-                 f"{_pct(result.conversion)} completed all {n} step{'s' if n != 1 else ''}")
-    _title(ax, title, rows)
-    if note:
-        add_model_note(ax, _how(result))
-    return ax
+                 f"{pct(result.conversion)} completed all {count_of(n, 'step')}")
+    return _finish(ax, list(ax.containers), 3, title, _how(result) if note else None)
 
 
 # -- text alternatives -----------------------------------------------------------------------
@@ -663,14 +558,14 @@ def plot_cohort(result: SimulationResult, ax: Axes | None = None, *, title: str 
 # (a text alternative for people who cannot see it, and a caption that survives any export).
 
 def _quote(name: str) -> str:
-    return f"\u201c{_short(name, 40)}\u201d"
+    return f"\u201c{short(name, 40)}\u201d"
 
 
 def _steps_phrase(indices: list[int], names: list[str]) -> str:
     """ "step 2 (“Buy”)", "steps 1 (“A”) and 3 (“C”)", or, for more than three, ranges: "steps 1-8 and 10"."""
     if len(indices) > 3:
         spans = [f"{a + 1}" if a == b else f"{a + 1}-{b + 1}"
-                 for a, b in _runs(np.isin(np.arange(max(indices) + 1), indices))]
+                 for a, b in ((run[0], run[-1]) for run in consecutive_runs(sorted(indices)))]
     else:
         spans = [f"{i + 1} ({_quote(names[i])})" for i in indices]
     if len(indices) == 1:
@@ -688,18 +583,19 @@ def describe_funnel(result_or_funnel: Funnel | SimulationResult, *, audience: st
     >>> f = Funnel([Step("Take a quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)],
     ...            name="two steps")
     >>> print(describe_funnel(f, audience="warm"))
-    Bar chart of the two steps funnel for a warm audience: ...% say yes to step 1 (“Take a quiz”) and ...% of the audience complete all 2 steps; the most people leave at step ... (“...”), ...% of the audience.
+    Bar chart of the two steps funnel for a warm audience: ...% say yes to step 1 (“Take a quiz”) and ...% of
+    the audience complete all 2 steps; the most people leave at step ... (“...”), ...% of the audience.
     """
     result = _as_result(result_or_funnel, audience, "result_or_funnel", _check_params(params))
     names = result.table["name"].astype(str).tolist()
-    yes = _shares(result, "said_yes")
-    lost = _shares(result, "drifted") + _shares(result, "declined")
+    bars = funnel_bars(result)
+    yes, lost = bars.yes, bars.drifted + bars.declined
     worst = int(np.argmax(lost))
     n = len(names)
     return (f"Bar chart of the {_funnel_name(result)} funnel for a {result.audience.name} audience: "
-            f"{_pct(float(yes[0]))} say yes to step 1 ({_quote(names[0])}) and {_pct(result.conversion)} of the "
-            f"audience complete all {n} step{'s' if n != 1 else ''}; the most people leave at step {worst + 1} "
-            f"({_quote(names[worst])}), {_pct(float(lost[worst]))} of the audience.")
+            f"{pct(float(yes[0]))} say yes to step 1 ({_quote(names[0])}) and {pct(result.conversion)} of the "
+            f"audience complete all {count_of(n, 'step')}; the most people leave at step {worst + 1} "
+            f"({_quote(names[worst])}), {pct(float(lost[worst]))} of the audience.")
 
 
 def describe_ladder(result_or_funnel: Funnel | SimulationResult, *, audience: str | Audience | None = None,
@@ -709,11 +605,12 @@ def describe_ladder(result_or_funnel: Funnel | SimulationResult, *, audience: st
     >>> from funnel_lib.model import Funnel, Step
     >>> f = Funnel([Step("Watch a clip", "entry", ask=1), Step("Buy", "conversion", ask=8)], name="jump")
     >>> print(describe_ladder(f))
-    Ladder chart of jump for a cold audience: the asks go 1, 8 while the mean readiness of the people arriving goes from ... to ...; step 2 (“Buy”) meets resistance (ask far above readiness).
+    Ladder chart of jump for a cold audience: the asks go 1, 8 while the mean readiness of the people arriving
+    goes from ... to ...; step 2 (“Buy”) meets resistance (ask far above readiness).
     """
     params = _check_params(params)
     result = _as_result(result_or_funnel, audience, "result_or_funnel", params, params_for_results=True)
-    flags = _ladder_flags(result, _check_thresholds(thresholds))
+    flags = ladder_data(result, _check_thresholds(thresholds)).flags
     table = result.table
     names = table["name"].astype(str).tolist()
     ask = table["ask"].to_numpy(dtype=float)
@@ -744,18 +641,17 @@ def describe_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | 
     ...                  Step("Trial", "progression", ask=5, value=6, trust=4),
     ...                  Step("Buy", "conversion", ask=8)], name="ladder")
     >>> print(describe_comparison(big, ladder))
-    Line chart of the share of a cold audience still in each funnel after every step: one big ask (1 step) ends at ...% converting and ladder (4 steps) at ...%: ladder converts ... times as many as one big ask.
+    Line chart of the share of a cold audience still in each funnel after every step: one big ask (1 step)
+    ends at ...% converting and ladder (4 steps) at ...%: ladder converts ... times as many as one big ask.
     """
     params = _check_params(params)
     results = [_as_result(funnel_a, audience, "funnel_a", params), _as_result(funnel_b, audience, "funnel_b", params)]
-    names = [_funnel_name(results[0], "funnel A"), _funnel_name(results[1], "funnel B")]
-    if names[0] == names[1]:
-        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    names = list(pair_names(results[0].funnel.name, results[1].funnel.name))
     same = results[0].audience == results[1].audience
     who = (f"a {results[0].audience.name} audience" if same
            else f"a {results[0].audience.name} and a {results[1].audience.name} audience")
     lengths = [len(r.table) for r in results]
-    labels = [f"{name} ({n} step{'s' if n != 1 else ''})" for name, n in zip(names, lengths, strict=True)]
+    labels = [f"{name} ({count_of(n, 'step')})" for name, n in zip(names, lengths, strict=True)]
     a, b = results[0].conversion, results[1].conversion
     if a > 0 and b > 0 and max(a, b) / min(a, b) >= 1.05:
         high, low = (1, 0) if b > a else (0, 1)
@@ -765,7 +661,7 @@ def describe_comparison(funnel_a: Funnel | SimulationResult, funnel_b: Funnel | 
     else:
         ratio = ""
     return (f"Line chart of the share of {who} still in each funnel after every step: {labels[0]} ends at "
-            f"{_pct(a)} converting and {labels[1]} at {_pct(b)}{ratio}.")
+            f"{pct(a)} converting and {labels[1]} at {pct(b)}{ratio}.")
 
 
 def describe_cohort(result: SimulationResult) -> str:
@@ -775,7 +671,8 @@ def describe_cohort(result: SimulationResult) -> str:
     >>> from funnel_lib.simulate import simulate
     >>> f = Funnel([Step("Quiz", "engagement", ask=2, value=4), Step("Buy", "conversion", ask=7)], name="quiz first")
     >>> print(describe_cohort(simulate(f, "warm", users=2_000, seed=1)))
-    Bar chart of 2,000 simulated people in quiz first by steps completed: ...% completed none, ...% completed all 2, and most who left ...
+    Bar chart of 2,000 simulated people in quiz first by steps completed: ...% completed none, ...% completed
+    all 2, and most who left ...
     """
     cohort = _cohort_of(result)
     n = len(result.table)
@@ -790,5 +687,5 @@ def describe_cohort(result: SimulationResult) -> str:
     else:
         why = "most who left drifted away" if drifted > declined else "most who left declined (said no)"
     return (f"Bar chart of {users:,} simulated people in {_funnel_name(result)} by steps completed: "
-            f"{_pct(float((completed == 0).mean()))} completed none, {_pct(result.conversion)} completed all {n}, "
+            f"{pct(float((completed == 0).mean()))} completed none, {pct(result.conversion)} completed all {n}, "
             f"and {why}.")

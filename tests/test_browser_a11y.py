@@ -207,7 +207,8 @@ def test_keyboard_reaches_everything_past_the_charts(browser: Any, voila_demo: A
         for _ in range(40):
             page.keyboard.press("Tab")
             info = page.evaluate("""() => { const a = document.activeElement;
-                return {inChart: !!a.closest('.funnel-chart'), tag: a.tagName, text: (a.textContent || '').trim().slice(0, 30),
+                return {inChart: !!a.closest('.funnel-chart'), tag: a.tagName,
+                        text: (a.textContent || '').trim().slice(0, 30),
                         inBuilder: !!a.closest('.funnel-builder'), export: !!a.closest('.funnel-export-picker'),
                         outline: getComputedStyle(a).outlineStyle }; }""")
             seen.append(info)

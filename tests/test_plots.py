@@ -17,6 +17,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from funnel_lib import plots  # noqa: E402
+from funnel_lib._format import pct as _pct  # noqa: E402
 from funnel_lib.audience import Audience  # noqa: E402
 from funnel_lib.model import Funnel, Step  # noqa: E402
 from funnel_lib.plots import (  # noqa: E402
@@ -28,7 +29,6 @@ from funnel_lib.plots import (  # noqa: E402
     plot_comparison,
     plot_funnel,
     plot_ladder,
-    _pct,
 )
 from funnel_lib.simulate import ModelParams, big_ask_baseline, simulate  # noqa: E402
 
@@ -236,7 +236,7 @@ def test_ladder_twelve_steps_and_unreached_steps(twelve_steps):
     wordy = Funnel([Step("Read the long and detailed introduction to our whole method", "entry", ask=1),
                     *[Step(f"Step {i}", "engagement", ask=2) for i in range(3)], Step("Buy", "conversion", ask=6)])
     first = plot_ladder(wordy).get_xticklabels()[0].get_text().split("\n")
-    assert len(first) == 3 and first[1].endswith("...") and first[2] == "(Entry)"
+    assert len(first) == 3 and first[1].endswith("…") and first[2] == "(Entry)"
     # a cohort in which nobody reaches the later steps: their readiness is unknown (NaN)
     wall = Funnel([Step("Sign a contract", "conversion", ask=10), Step("Refer a friend", "conversion", ask=2)])
     result = simulate(wall, users=20, seed=0)
@@ -397,7 +397,8 @@ def test_describe_comparison_gives_both_conversions_and_their_ratio(ladder, one_
     ratio = simulate(ladder).conversion / simulate(one_step).conversion
     assert f"ladder converts {ratio:.1f} times as many as one big ask" in text
     swapped = describe_comparison(ladder, one_step)
-    assert swapped.index("ladder (5 steps) ends") < swapped.index("one big ask (1 step) at") and "ladder converts" in swapped
+    assert swapped.index("ladder (5 steps) ends") < swapped.index("one big ask (1 step) at")
+    assert "ladder converts" in swapped
     same = describe_comparison(ladder, ladder)
     assert "about the same" in same and "ladder (A)" in same
     assert "a cold and a hot audience" in describe_comparison(simulate(ladder), simulate(ladder, "hot"))

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from ipywidgets.widgets.widget import _instances
 
+from funnel_lib._chart_style import BASELINE_GREY, FIT_GREY
 from funnel_lib.audience import AUDIENCES, Audience
 from funnel_lib.catalog import ASK_CATALOG
 from funnel_lib.examples import EXAMPLES, get_example
@@ -27,9 +28,9 @@ from funnel_lib.plots import OKABE_ITO, PALETTE
 from funnel_lib.simulate import big_ask_baseline, simulate
 from funnel_lib.widgets import MAX_STEPS, FunnelBuilder, FunnelDuel, LiveFunnelChart, funnel_code
 from funnel_lib.widgets import _builder as builder_module
-from funnel_lib.widgets._common import pct
+from funnel_lib.widgets import _state as state_module
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
-from funnel_lib.widgets._common import share_text
+from funnel_lib.widgets._common import pct, share_text
 
 CLASSES = ("funnel-builder", "funnel-step", "funnel-ask", "funnel-conversion", "funnel-baseline", "funnel-findings",
            "funnel-chart", "funnel-add", "funnel-remove", "funnel-up", "funnel-down", "funnel-audience",
@@ -101,7 +102,8 @@ def test_every_control_is_labelled_and_keyboard_usable(builder: FunnelBuilder) -
     sliders = [w for w in controls if isinstance(w, widgets.FloatSlider)]
     assert {s.description for s in sliders} == {"Ask", "Value", "Trust", "Effort to cancel", "Cost not shown before"}
     assert all((s.min, s.step) == (0, 0.5) and s.continuous_update for s in sliders)
-    assert all(s.max == 10 for s in sliders if s.description != "Cost not shown before"), "hidden cost is capped by the ask"
+    capped = "Cost not shown before"  # the hidden cost is capped by the ask
+    assert all(s.max == 10 for s in sliders if s.description != capped)
     assert "Step 3 ask" in builder.rows[2].ask.tooltip
     # every row control carries its accessible name, with the step number, for the page's script
     for i, row in enumerate(builder.rows):
@@ -116,7 +118,8 @@ def test_every_control_is_labelled_and_keyboard_usable(builder: FunnelBuilder) -
 
 def test_chart_and_findings_use_colour_blind_safe_colours(builder: FunnelBuilder) -> None:
     chart = builder.chart
-    safe = {c.lower() for c in OKABE_ITO.values()} | {"#8c8c8c", "#bbbbbb", "#ffffff", PALETTE["muted"].lower()}
+    safe = {c.lower() for c in OKABE_ITO.values()} | {BASELINE_GREY.lower(), FIT_GREY.lower(), "#ffffff",
+                                                      PALETTE["muted"].lower()}
     from matplotlib.colors import to_hex
     for bar in (*chart.yes_bars, *chart.drifted_bars, *chart.declined_bars, *chart.ask_bars, chart.baseline_bar):
         assert to_hex(bar.get_facecolor()) in safe
@@ -437,7 +440,7 @@ def test_an_unexpected_error_is_shown_and_logged_not_raised(builder: FunnelBuild
     def broken_check(*args: object, **kwargs: object) -> None:
         raise RuntimeError("checker exploded")
 
-    monkeypatch.setattr(builder_module, "check", broken_check)
+    monkeypatch.setattr(state_module, "check", broken_check)
     with caplog.at_level(logging.ERROR, logger="funnel_lib.widgets"):
         builder.rows[0].ask.value = 3.0         # must not raise
     assert "checker exploded" in builder.error_html.value
@@ -451,7 +454,7 @@ def test_an_unexpected_error_is_shown_and_logged_not_raised(builder: FunnelBuild
     builder.rows[0].ask.value = 1.0             # the next good change clears the error
     assert builder.error_html.value == "" and builder.error_html.layout.display == "none"
     for action in (builder.add_button.click, builder.rows[1].remove.click, builder.reset_button.click):
-        monkeypatch.setattr(builder_module, "check", broken_check)
+        monkeypatch.setattr(state_module, "check", broken_check)
         action()
         assert "checker exploded" in builder.error_html.value
         monkeypatch.undo()
@@ -679,16 +682,12 @@ def test_duel_verdicts_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     duel = FunnelDuel("local_gym", "one_big_ask", chart="image")
     try:
         assert "local" not in duel.verdict_html.value or "converts" in duel.verdict_html.value
-        import funnel_lib.widgets._duel as duel_module
 
         class Zero:
             conversion = 0.0
 
         monkeypatch.setattr(duel, "results", [Zero(), Zero()])
-        monkeypatch.setattr(duel_module, "simulate", lambda f, a: Zero())
-        monkeypatch.setattr(duel.chart, "update", lambda *args: None)
-        duel._recompute()
-        assert "Neither design" in duel.verdict_html.value
+        assert duel.verdict() == "Neither design converts anybody in this audience."
 
         def boom(*args: object) -> None:
             raise RuntimeError("duel broke")
@@ -714,7 +713,14 @@ def test_duel_when_only_one_converts(monkeypatch: pytest.MonkeyPatch) -> None:
 
         monkeypatch.setattr(duel_module, "simulate", fake)
         duel._recompute()
-        assert "Only" in duel.verdict_html.value
+        gym, big = "Local gym: tip, quiz, trial class, pass", "Online course: one big ask"
+        assert re.fullmatch(rf"<div class='funnel-duel-verdict-text'>Only {re.escape(gym)} converts anybody in a "
+                            rf"cold audience\. {re.escape(gym)} beats {re.escape(big)} in \d+ % of plausible "
+                            r"models\.</div>", duel.verdict_html.value), duel.verdict_html.value
+        # the other way round: the second design is the only one that converts, and the verdict names it
+        monkeypatch.setattr(duel, "_funnels", duel._funnels[::-1])
+        duel._recompute()
+        assert duel.verdict().startswith(f"Only {gym} converts anybody in a cold audience. {gym} beats {big} in ")
     finally:
         duel.close()
 
@@ -839,7 +845,8 @@ def test_ethics_toggle_shows_the_fields_and_a_ticked_box_reaches_the_checker(bui
     assert not [f for f in builder.report.findings if f.principle == "ethics"]
     builder.load("preticked_consent")
     for i, step in enumerate(builder.funnel.steps):
-        assert builder.rows[i].ethics["consent_preticked"].value is step.consent_preticked, "rows follow a loaded design"
+        ticked = builder.rows[i].ethics["consent_preticked"].value
+        assert ticked is step.consent_preticked, "rows follow a loaded design"
 
 
 def test_hidden_cost_never_exceeds_the_ask(builder: FunnelBuilder) -> None:
@@ -880,3 +887,149 @@ def test_builder_and_duel_read_well_without_a_kernel() -> None:
     finally:
         b.close()
         duel.close()
+
+
+# -- state apart from the view; traits; thresholds -------------------------------------------
+
+def test_builder_state_works_without_widgets() -> None:
+    state = state_module.BuilderState("one_big_ask", "cold", thresholds={"max_steps": 3})
+    assert state.add("watch_clip", position=0) == 0 and state.add(None) == 2
+    assert [s.name for s in state.funnel] == ["Watch a 10-second clip", "Enrol in the course", "New step 3"]
+    state.move(2, 1)
+    state.replace(1, ask=2.5)
+    assert state.funnel.steps[1].ask == 2.5
+    evaluation = state.evaluate()
+    assert evaluation is not None and evaluation.report.thresholds.max_steps == 3
+    assert evaluation.result.funnel == state.funnel and evaluation.baseline is state.baseline()
+    assert evaluation.report == check(state.funnel, {"max_steps": 3}, audience="cold")
+    state.set_audience("hot")
+    assert state.evaluate().result.audience.name == "hot"  # type: ignore[union-attr]
+    assert state.undo() and [s.name for s in state.funnel][-1] == "New step 3"  # the move is undone
+    state.reset()
+    assert state.funnel == get_example("one_big_ask") and state.audience.name == "cold"
+    assert state.undo() and len(state.funnel) == 3
+    while state.undo():
+        pass
+    assert state.funnel == get_example("one_big_ask") and not state.can_undo
+    for _ in range(state_module.UNDO_DEPTH + 5):
+        state.remember()
+    assert len(state.history) == state_module.UNDO_DEPTH
+    with pytest.raises(IndexError, match="to must be a step position from 0 to 0, got 4 \\(int\\)"):
+        state.move(0, 4)
+    _ = state.remove(0)
+    assert state.evaluate() is None
+
+
+def test_one_slider_change_simulates_the_design_once(builder: FunnelBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import funnel_lib.framework as framework_module
+
+    calls: list[str] = []
+    real = state_module.simulate
+    monkeypatch.setattr(state_module, "simulate", lambda *a, **k: calls.append("state") or real(*a, **k))
+    monkeypatch.setattr(framework_module, "simulate", lambda *a, **k: calls.append("check") or real(*a, **k))
+    builder.rows[2].ask.value = 4.5
+    assert calls == ["state"]  # the baseline is cached: the last step did not change
+    assert builder.report == check(builder.funnel, audience=builder.audience)
+
+
+def test_funnel_and_audience_are_traits_that_can_be_observed_and_linked() -> None:
+    import traitlets
+
+    a = FunnelBuilder("local_gym", chart="image")
+    b = FunnelBuilder("one_big_ask", chart="image")
+    try:
+        seen: list[tuple[str, object]] = []
+        a.observe(lambda change: seen.append((change["name"], change["new"])), names=["funnel", "audience"])
+        a.rows[0].ask.value = 2.0
+        assert seen[-1][0] == "funnel" and seen[-1][1].steps[0].ask == 2.0  # type: ignore[attr-defined]
+        a.audience_picker.value = AUDIENCES["warm"]
+        assert seen[-1] == ("audience", "warm")
+        link = traitlets.link((a, "funnel"), (b, "funnel"))
+        assert b.funnel == a.funnel and len(b.rows) == len(a.rows)
+        a.rows[1].value.value = 7.0
+        assert b.funnel.steps[1].value == 7.0 and b.result.funnel == b.funnel  # type: ignore[union-attr]
+        b.remove_step(0)
+        assert a.funnel == b.funnel and len(a.rows) == 4
+        link.unlink()
+        copy = a.funnel
+        copy.remove(0)
+        assert len(a.funnel) == 4  # reading gives a copy
+        with pytest.raises(TypeError, match="funnel must be a Funnel or the name of an example, got 5 \\(int\\)"):
+            a.funnel = 5
+    finally:
+        a.close()
+        b.close()
+
+
+def test_thresholds_reach_the_checker_and_the_chart() -> None:
+    from funnel_lib.thresholds import Thresholds
+
+    strict = Thresholds(stagnation_gap=0.5, stagnation_run=2)
+    for chart in ("image", "svg"):
+        plain = FunnelBuilder("online_course", chart=chart)
+        tight = FunnelBuilder("online_course", chart=chart, thresholds=strict)
+        try:
+            assert tight.thresholds == strict and tight.report.thresholds == strict  # type: ignore[union-attr]
+            assert tight.report == check(tight.funnel, strict, audience="cold")
+            assert tight.report.fit_flags != plain.report.fit_flags  # type: ignore[union-attr]
+            if chart == "image":
+                flags = tight.chart.artists_summary()["flags"]  # type: ignore[union-attr]
+                heights = [box.get_height() for box in tight.chart.fit_boxes[:6]]  # type: ignore[union-attr]
+            else:
+                flags = [s["flag"] for s in tight.chart.widget.data["steps"]]  # type: ignore[union-attr]
+                heights = [s["high"] - s["low"] for s in tight.chart.widget.data["steps"]]  # type: ignore[union-attr]
+            assert flags == [f or "" for f in tight.report.fit_flags]  # type: ignore[union-attr]
+            readiness = tight.result.table["readiness"].to_numpy()  # type: ignore[union-attr]
+            gaps = [strict.readiness_gap if i == 5 else strict.resistance_gap for i in range(6)]
+            expected = [min(r, strict.stagnation_gap) + gap for r, gap in zip(readiness, gaps, strict=True)]
+            assert heights == pytest.approx(expected)
+        finally:
+            plain.close()
+            tight.close()
+
+
+def test_fast_canvas_matches_matplotlib() -> None:
+    """FastCanvas re-uses matplotlib's private webagg frame state: pinned to the versions it was checked with."""
+    import inspect
+    import io as io_module
+
+    import ipympl
+    import matplotlib
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
+    from PIL import Image
+
+    from funnel_lib.widgets._chart import CHECKED_WITH
+
+    installed = {"matplotlib": matplotlib.__version__, "ipympl": ipympl.__version__}
+    assert installed == CHECKED_WITH, (
+        f"FastCanvas.get_diff_image was checked against {CHECKED_WITH}, found {installed}: compare it with "
+        "FigureCanvasWebAggCore.get_diff_image of the new version, then update CHECKED_WITH")
+    source = inspect.getsource(FigureCanvasWebAggCore.get_diff_image)
+    assert all(name in source for name in ("_png_is_old", "_force_full", "_last_buff", "set_image_mode"))
+
+    def pixels(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io_module.BytesIO(png)).convert("RGBA"))
+
+    display = FigureDisplay(backend="ipympl", size=(2, 1))
+    try:
+        canvas = display.canvas_widget
+        (line,) = display.figure.add_subplot().plot([0, 1], [0, 1])
+        for step in ("full", "diff"):
+            if step == "diff":
+                line.set_ydata([1, 0])
+            matplotlib.backends.backend_agg.FigureCanvasAgg.draw(canvas)
+            last = canvas._last_buff.copy()
+            frames = []
+            for get in (canvas.get_diff_image, lambda: FigureCanvasWebAggCore.get_diff_image(canvas)):
+                canvas._last_buff = last.copy()
+                canvas._png_is_old = True
+                canvas._force_full = step == "full"
+                frames.append(get())
+                assert canvas._png_is_old is False and canvas._force_full is False
+            ours, theirs = frames
+            assert ours is not None and theirs is not None
+            assert np.array_equal(pixels(ours), pixels(theirs)), step
+        canvas._png_is_old = False
+        assert canvas.get_diff_image() is None  # nothing new: no frame
+    finally:
+        display.close()

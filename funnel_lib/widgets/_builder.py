@@ -3,44 +3,42 @@
 from __future__ import annotations
 
 import functools
-import html
-from collections import OrderedDict
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 
-from funnel_lib.audience import Audience, resolve_audience
+from funnel_lib._format import count_of, times
+from funnel_lib.audience import Audience
 from funnel_lib.catalog import ASK_CATALOG
 from funnel_lib.examples import EXAMPLES
-from funnel_lib.framework import Report, check
+from funnel_lib.framework import Report
 from funnel_lib.model import Funnel, Step
-from funnel_lib.simulate import SimulationResult, big_ask_baseline, simulate
+from funnel_lib.simulate import SimulationResult
 from funnel_lib.stages import Stage
-from funnel_lib.widgets._chart import MAX_STEPS, LiveFunnelChart, choose_backend
-from funnel_lib.widgets._svg import SvgFunnelChart
+from funnel_lib.thresholds import Thresholds
+from funnel_lib.widgets._chart import LiveFunnelChart, choose_backend
 from funnel_lib.widgets._common import (
-    StaticSnapshot,
-    range_note,
-    share_text,
+    Panel,
     aria_class,
-    pick_audience,
     audience_picker,
     close_tree,
     describe,
     esc,
     example_label,
     guarded,
-    pct,
+    pick_audience,
     presenter_default,
     presenter_toggle,
-    resolve_funnel,
+    range_note,
+    share_text,
     style_widget,
 )
+from funnel_lib.widgets._state import MAX_STEPS, BuilderState, Evaluation
+from funnel_lib.widgets._svg import SvgFunnelChart
 
-__all__ = ["FunnelBuilder", "StepRow", "starter_funnel"]
+__all__ = ["FunnelBuilder", "StepRow", "starter_funnel", "funnel_code"]
 
-_UNDO_DEPTH = 30
-_BASELINE_CACHE = 64
 # widths in em, so that labels grow with the text in presenter mode
 _SLIDER_STYLE = {"description_width": "3.6em"}
 _FIELD_STYLE = {"description_width": "3.6em"}
@@ -275,7 +273,8 @@ class StepRow:
             self.down: f"Move step {n} down: later in the funnel",
             self.remove: f"Remove step {n}: take it out of the funnel (Undo brings it back)",
             self.care: f"Step {n}: show or hide how the step treats people (the ethics rules, lesson 12)",
-            **{self.ethics[key]: f"Step {n} {_spoken(label)}: {_ETHICS_TIPS[key]}" for key, label in _ETHICS_LABELS.items()},
+            **{self.ethics[key]: f"Step {n} {_spoken(label)}: {_ETHICS_TIPS[key]}"
+               for key, label in _ETHICS_LABELS.items()},
         }
         for control, tip in tips.items():
             if control.tooltip != tip:
@@ -304,13 +303,31 @@ class StepRow:
         close_tree(self.box)
 
 
-class FunnelBuilder(StaticSnapshot, widgets.VBox):
+class _FunnelTrait(traitlets.Any):
+    """A trait holding a Funnel that hands out a copy on every read, so the builder's design cannot be
+    changed behind its back (assign a new value instead)."""
+
+    info_text = "a Funnel or the name of an example"
+
+    def get(self, obj: traitlets.HasTraits, cls: type | None = None) -> Any:
+        value = super().get(obj, cls)
+        return value.copy() if isinstance(value, Funnel) else value
+
+
+class FunnelBuilder(Panel, widgets.VBox):
     """An interactive funnel builder for JupyterLab and Voila: edit steps, see the model react live.
 
     ``funnel`` is a :class:`~funnel_lib.model.Funnel`, the name of an example in
     :mod:`funnel_lib.examples`, or ``None`` for a small starter design; ``audience`` is
     ``"cold"``, ``"warm"``, ``"hot"`` or an :class:`~funnel_lib.audience.Audience`. ``chart``
-    picks how the chart is shown (``"auto"``, ``"ipympl"`` or ``"image"``).
+    picks how the chart is shown (``"auto"``, ``"ipympl"`` or ``"image"``); ``thresholds`` are
+    the checker's (a :class:`~funnel_lib.thresholds.Thresholds`, a dict of overrides or None),
+    used for the findings and for the chart's band of asks that fit.
+
+    ``funnel`` and ``audience`` are traitlets: observe them (``builder.observe(callback,
+    names="funnel")``) or link them (``traitlets.link((a, "funnel"), (b, "funnel"))``); reading
+    ``funnel`` gives a copy, assigning a Funnel or an example name loads it. The design itself
+    lives in :attr:`state`, a :class:`~funnel_lib.widgets._state.BuilderState` without widgets.
 
     On every change the builder simulates the design and the "one big ask" baseline for the
     audience (:func:`~funnel_lib.simulate.simulate`, :func:`~funnel_lib.simulate.big_ask_baseline`),
@@ -338,24 +355,22 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
     >>> b.close()
     """
 
+    funnel = _FunnelTrait(help="The current design: a copy on every read; assign a Funnel or an example name")
+    audience = traitlets.Any(help="The name of the audience; assign a name or an Audience")
+
+    _error_hint = "<br>Your last good design is kept; try again, press Undo, or Reset."
+
     def __init__(self, funnel: Funnel | str | None = None, audience: str | Audience = "cold", *,
-                 chart: str = "auto", presenter: bool | None = None) -> None:
-        start = starter_funnel() if funnel is None else resolve_funnel(funnel)
-        if len(start) > MAX_STEPS:
-            raise ValueError(f"funnel must have at most {MAX_STEPS} steps for the builder, got {len(start)}")
-        who = resolve_audience(audience)
+                 chart: str = "auto", presenter: bool | None = None,
+                 thresholds: Thresholds | dict[str, Any] | None = None) -> None:
+        state = BuilderState(starter_funnel() if funnel is None else funnel, audience, thresholds=thresholds)
+        self._publishing = True  # the traits below are the builder's own until __init__ ends
         super().__init__()
+        self.state = state
         self.add_class("funnel-builder")
-        self._funnel = start.copy()
-        self._start = (start.copy(), who)
-        self._audience = who
         self._syncing = False
-        self._undo: list[tuple[Funnel, Audience]] = []
-        self._baselines: OrderedDict[tuple[Step, Audience], SimulationResult] = OrderedDict()
-        self._result: SimulationResult | None = None
-        self._baseline: SimulationResult | None = None
-        self._report: Report | None = None
-        self.last_error: str = ""
+        self._evaluation: Evaluation | None = None
+        self.last_error = ""
         self.recompute_count = 0
         self.rows: list[StepRow] = []
 
@@ -366,11 +381,12 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         self.presenter = self._presenter
         self._sync_rows()
         self._recompute()
+        self._publishing = False
 
     # -- layout -----------------------------------------------------------------------------
     def _build_controls(self) -> None:
         title = widgets.HTML("<div class='funnel-title' role='heading' aria-level='2'>Funnel builder</div>")
-        self.name_text = widgets.Text(value=self._funnel.name, description="Funnel name", continuous_update=False,
+        self.name_text = widgets.Text(value=self.state.funnel.name, description="Funnel name", continuous_update=False,
                                       description_allow_html=False, tooltip="Funnel name: a name for this design",
                                       placeholder="e.g. Online course ladder", style={"description_width": "initial"},
                                       layout=widgets.Layout(width="auto", flex="1 1 18em", min_width="0"))
@@ -394,7 +410,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
                                           layout=widgets.Layout(width="auto"))
         self.undo_button.add_class("funnel-undo")
         self.undo_button.on_click(self._on_undo)
-        self.audience_picker = audience_picker(self._audience)
+        self.audience_picker = audience_picker(self.state.audience)
         self.audience_picker.observe(self._on_audience, names="value")
 
         self.conversion_html = widgets.HTML()
@@ -485,20 +501,53 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
                          self.export_picker, self.export_text]
 
     # -- public API -------------------------------------------------------------------------
-    @property
-    def funnel(self) -> Funnel:
-        """The current design (a copy: change it through the builder, or assign a new Funnel).
+    @traitlets.validate("funnel")
+    def _validate_funnel(self, proposal: dict[str, Any]) -> Any:
+        """Assigning ``funnel`` loads the design (undoable), as :meth:`load` does.
 
         >>> b = FunnelBuilder(chart="image")
         >>> b.funnel = "local_gym"; b.funnel.name == b.name_text.value
         True
         >>> b.close()
         """
-        return self._funnel.copy()
+        if self._publishing:
+            return proposal["value"]
+        self.load(proposal["value"])
+        return self._trait_values["funnel"]
 
-    @funnel.setter
-    def funnel(self, value: Funnel | str) -> None:
-        self.load(value)
+    @traitlets.validate("audience")
+    def _validate_audience(self, proposal: dict[str, Any]) -> Any:
+        """Assigning ``audience`` (a name or an Audience) switches the picker, which recomputes.
+
+        >>> b = FunnelBuilder(chart="image")
+        >>> b.audience = "hot"; b.audience, b.result.audience.name
+        ('hot', 'hot')
+        >>> b.close()
+        """
+        if self._publishing:
+            return proposal["value"]
+        pick_audience(self.audience_picker, proposal["value"])  # the picker's observer recomputes
+        return self.state.audience.name
+
+    def _publish(self) -> None:
+        """Show the state's design and audience on the ``funnel`` and ``audience`` traits (observers fire)."""
+        before = self._publishing
+        self._publishing = True
+        try:
+            if self._trait_values.get("funnel") != self.state.funnel:
+                self.funnel = self.state.funnel.copy()
+            self.audience = self.state.audience.name
+        finally:
+            self._publishing = before
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The checker's thresholds, used for the findings and the chart's band of asks that fit.
+
+        >>> FunnelBuilder(chart="image", thresholds={"max_steps": 4}).thresholds.max_steps
+        4
+        """
+        return self.state.thresholds
 
     @property
     def presenter(self) -> bool:
@@ -527,21 +576,6 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
             self.presenter_button.value = on
 
     @property
-    def audience(self) -> str:
-        """The name of the audience the design is simulated for (assign a name or an Audience).
-
-        >>> b = FunnelBuilder(chart="image")
-        >>> b.audience = "hot"; b.audience, b.result.audience.name
-        ('hot', 'hot')
-        >>> b.close()
-        """
-        return self._audience.name
-
-    @audience.setter
-    def audience(self, value: str | Audience) -> None:
-        pick_audience(self.audience_picker, value)  # the observer recomputes
-
-    @property
     def result(self) -> SimulationResult | None:
         """The latest simulation of the design (``None`` while the funnel has no steps).
 
@@ -550,7 +584,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         True
         >>> b.close()
         """
-        return self._result
+        return None if self._evaluation is None else self._evaluation.result
 
     @property
     def baseline(self) -> SimulationResult | None:
@@ -561,7 +595,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         ['Buy the product']
         >>> b.close()
         """
-        return self._baseline
+        return None if self._evaluation is None else self._evaluation.baseline
 
     @property
     def report(self) -> Report | None:
@@ -572,7 +606,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         False
         >>> b.close()
         """
-        return self._report
+        return None if self._evaluation is None else self._evaluation.report
 
     def load(self, funnel: Funnel | str, *, audience: str | Audience | None = None) -> None:
         """Replace the design with ``funnel`` (a Funnel or an example name); Undo brings the old one back.
@@ -582,13 +616,8 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         5
         >>> b.close()
         """
-        new = resolve_funnel(funnel)
-        if len(new) > MAX_STEPS:
-            raise ValueError(f"funnel must have at most {MAX_STEPS} steps for the builder, got {len(new)}")
-        who = self._audience if audience is None else resolve_audience(audience)
-        self._remember()
-        self._funnel = new
-        self._set_audience_quietly(who)
+        self.state.load(funnel, audience)
+        self._show_audience()
         with self._quiet():
             self.preset_picker.value = funnel if isinstance(funnel, str) else ""
         self._refresh_all()
@@ -605,16 +634,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         'Read a case study'
         >>> b.close()
         """
-        if len(self._funnel) >= MAX_STEPS:
-            raise ValueError(f"the builder holds at most {MAX_STEPS} steps; remove one before adding another")
-        new = self._make_step(step)
-        size = len(self._funnel)
-        if position is None:
-            position = size
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= size:
-            raise ValueError(f"position must be a whole number from 0 to {size}, got {describe(position)}")
-        self._remember()
-        self._funnel.insert(position, new)
+        position = self.state.add(step, position=position)
         self._refresh_all()
         return position
 
@@ -626,9 +646,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         'Watch a 10-second clip'
         >>> b.close()
         """
-        self._check_index(index, "index")
-        self._remember()
-        removed = self._funnel.remove(index)
+        removed = self.state.remove(index)
         self._refresh_all()
         return removed
 
@@ -640,10 +658,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         'Buy the product'
         >>> b.close()
         """
-        self._check_index(index, "index")
-        self._check_index(to, "to")
-        self._remember()
-        self._funnel.move(index, to)
+        self.state.move(index, to)
         self._refresh_all()
 
     def update_step(self, index: int, **changes: Any) -> Step:
@@ -654,8 +669,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         (3.0, 3.0)
         >>> b.close()
         """
-        self._check_index(index, "index")
-        new = self._funnel.replace(index, **changes)
+        new = self.state.replace(index, **changes)
         self._refresh_all()
         return new
 
@@ -667,12 +681,9 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         (True, 3)
         >>> b.close()
         """
-        if not self._undo:
+        if not self.state.undo():
             return False
-        funnel, who = self._undo.pop()
-        self._funnel = funnel
-        self.undo_button.disabled = not self._undo
-        self._set_audience_quietly(who)
+        self._show_audience()
         self._refresh_all()
         return True
 
@@ -684,10 +695,8 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         1
         >>> b.close()
         """
-        funnel, who = self._start
-        self._remember()
-        self._funnel = funnel.copy()
-        self._set_audience_quietly(who)
+        self.state.reset()
+        self._show_audience()
         with self._quiet():
             self.preset_picker.value = ""
         self._refresh_all()
@@ -700,7 +709,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         True
         >>> b.close()
         """
-        return self._funnel.to_json(indent=indent)
+        return self.state.funnel.to_json(indent=indent)
 
     def to_code(self, variable: str = "funnel") -> str:
         """Python source that rebuilds the current design exactly.
@@ -712,7 +721,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         """
         if not isinstance(variable, str) or not variable.isidentifier():
             raise ValueError(f"variable must be a Python name such as 'funnel', got {describe(variable)}")
-        return funnel_code(self._funnel, variable)
+        return funnel_code(self.state.funnel, variable)
 
     def readout(self) -> dict[str, Any]:
         """What the builder shows, as data: conversion, baseline, score, finding codes and the readout HTML.
@@ -722,10 +731,10 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         (1, True)
         >>> b.close()
         """
-        result, base, report = self._result, self._baseline, self._report
+        result, base, report = self.result, self.baseline, self.report
         return {
-            "steps": len(self._funnel),
-            "audience": self._audience.name,
+            "steps": len(self.state.funnel),
+            "audience": self.state.audience.name,
             "conversion": None if result is None else result.conversion,
             "baseline": None if base is None else base.conversion,
             "score": None if report is None else report.score,
@@ -741,8 +750,8 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         result = self.result
         predicted = (f"; the teaching model predicts {share_text(result.conversion)} of people shown the first "
                      "step convert") if result is not None else ""
-        steps = " > ".join(step.name for step in self._funnel.steps)
-        return (f"FunnelBuilder({self._funnel.name or 'untitled funnel'!r}, {len(self._funnel)} steps, "
+        steps = " > ".join(step.name for step in self.state.funnel.steps)
+        return (f"FunnelBuilder({self.state.funnel.name or 'untitled funnel'!r}, {len(self.state.funnel)} steps, "
                 f"{self.audience} audience{predicted}): {steps}")
 
     def static_html(self) -> str:
@@ -760,7 +769,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         line = (f"<p>Audience: {esc(self.audience)}. The teaching model predicts that "
                 f"<b>{share_text(result.conversion)}</b> of the people shown the first step convert "
                 "(a model result, not a forecast).</p>") if result is not None else ""
-        return (f"<div class='funnel-builder-static'>{self._funnel._repr_html_()}{line}"
+        return (f"<div class='funnel-builder-static'>{self.state.funnel._repr_html_()}{line}"
                 "<p><i>Run the notebook to change the design interactively.</i></p></div>")
 
     def close(self) -> None:
@@ -773,43 +782,9 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         for row in getattr(self, "rows", ()):
             row.close()
         self.rows = []
-        chart = getattr(self, "chart", None)
-        if chart is not None:
-            chart.close()
-        for child in self.children:
-            close_tree(child)
-        close_tree(self.layout)
         super().close()
 
     # -- internals --------------------------------------------------------------------------
-    def _check_index(self, index: Any, argument: str) -> int:
-        size = len(self._funnel)
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < size:
-            allowed = f"from 0 to {size - 1}" if size else "none (the funnel has no steps)"
-            raise IndexError(f"{argument} must be a step position {allowed}, got {describe(index)}")
-        return index
-
-    def _make_step(self, step: Step | str | None) -> Step:
-        if isinstance(step, Step):
-            return step
-        if step is None or step == "":
-            used = {s.name for s in self._funnel.steps}
-            k = len(self._funnel) + 1
-            while f"New step {k}" in used:
-                k += 1
-            stage = self._funnel.steps[-1].stage if len(self._funnel) else Stage.ENTRY
-            if stage is Stage.CONVERSION:
-                stage = Stage.PROGRESSION
-            return Step(f"New step {k}", stage, ask=2.0, value=3.0, trust=2.0)
-        if isinstance(step, str):
-            return Step.from_catalog(step)
-        raise TypeError(f"step must be a Step, a catalogue key such as 'quiz', or None, got {describe(step)}")
-
-    def _remember(self) -> None:
-        self._undo.append((self._funnel.copy(), self._audience))
-        del self._undo[:-_UNDO_DEPTH]
-        self.undo_button.disabled = False
-
     class _Quiet:
         def __init__(self, builder: FunnelBuilder) -> None:
             self.builder = builder
@@ -825,16 +800,14 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
     def _quiet(self) -> FunnelBuilder._Quiet:
         return FunnelBuilder._Quiet(self)
 
-    def _set_audience_quietly(self, who: Audience) -> None:
-        self._audience = who
+    def _show_audience(self) -> None:
+        """Select the state's audience on the picker without recomputing (the caller refreshes)."""
         with self._quiet():
-            if who not in [a for _, a in self.audience_picker.options]:
-                self.audience_picker.options = [*self.audience_picker.options, (who.name, who)]
-            self.audience_picker.value = who
+            pick_audience(self.audience_picker, self.state.audience)
 
     def _sync_rows(self) -> None:
         """Make one row per step and fill them (re-using rows; closing the ones no longer needed)."""
-        steps = self._funnel.steps
+        steps = self.state.funnel.steps
         n = len(steps)
         with self._quiet():
             while len(self.rows) > n:
@@ -846,8 +819,8 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
             boxes = tuple(row.box for row in self.rows)
             if self.steps_box.children != boxes:
                 self.steps_box.children = boxes
-            if self.name_text.value != self._funnel.name:
-                self.name_text.value = self._funnel.name
+            if self.name_text.value != self.state.funnel.name:
+                self.name_text.value = self.state.funnel.name
         full = n >= MAX_STEPS
         self.add_button.disabled = full
         self.add_button.tooltip = (f"The builder holds at most {MAX_STEPS} steps: remove one first" if full
@@ -858,43 +831,35 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         self._sync_rows()
         self._recompute()
 
-    def _baseline_for(self, last: Step) -> SimulationResult:
-        key = (last, self._audience)
-        cached = self._baselines.get(key)
-        if cached is None:
-            cached = simulate(big_ask_baseline(self._funnel), self._audience)
-            self._baselines[key] = cached
-            while len(self._baselines) > _BASELINE_CACHE:
-                self._baselines.popitem(last=False)
-        else:
-            self._baselines.move_to_end(key)
-        return cached
-
     def _recompute(self) -> None:
-        """Simulate the design and its baseline, check it, update the chart, readout and findings."""
+        """Evaluate the design once (simulation, checker, baseline), then update chart, readout and findings."""
         self.recompute_count += 1
         self._clear_error()
-        if len(self._funnel) == 0:
-            self._result = self._baseline = self._report = None
-            self._show_message("The funnel has no steps yet. Choose a step under “New step” and press "
-                               "“Add step”, pick an example, or press Undo.")
-            self._set_html(self.conversion_html, self._big("Predicted conversion", "–", "add a step to see it"))
-            self._set_html(self.baseline_html, self._big("One big ask", "–", "needs a last step"))
-            self._set_html(self.lift_html, "")
-            self._set_html(self.findings_html, "<div class='funnel-findings-head'><b>Checker</b>: nothing to "
-                                               "check yet.</div>")
-            self.chart.show_empty("No steps yet: add one to see the funnel")
+        self.undo_button.disabled = not self.state.can_undo
+        try:
+            self._evaluation = evaluation = self.state.evaluate()
+            if evaluation is None:
+                self._show_empty()
+            else:
+                self._show_message("")
+                report = evaluation.report
+                self.chart.update(evaluation.result, evaluation.baseline.conversion,
+                                  thresholds=self.state.thresholds, flags=report.fit_flags)
+                self._update_readout(evaluation.result, evaluation.baseline, report)
+                self._update_findings(report)
             self._refresh_export()
-            return
-        self._show_message("")
-        result = simulate(self._funnel, self._audience)
-        base = self._baseline_for(self._funnel.steps[-1])
-        report = check(self._funnel, audience=self._audience)
-        self._result, self._baseline, self._report = result, base, report
-        self.chart.update(result, base.conversion)
-        self._update_readout(result, base, report)
-        self._update_findings(report)
-        self._refresh_export()
+        finally:  # the traits follow the design even when showing it failed
+            self._publish()
+
+    def _show_empty(self) -> None:
+        self._show_message("The funnel has no steps yet. Choose a step under “New step” and press "
+                           "“Add step”, pick an example, or press Undo.")
+        self._set_html(self.conversion_html, self._big("Predicted conversion", "–", "add a step to see it"))
+        self._set_html(self.baseline_html, self._big("One big ask", "–", "needs a last step"))
+        self._set_html(self.lift_html, "")
+        self._set_html(self.findings_html, "<div class='funnel-findings-head'><b>Checker</b>: nothing to "
+                                           "check yet.</div>")
+        self.chart.show_empty("No steps yet: add one to see the funnel")
 
     @staticmethod
     def _big(label: str, number: str, hint: str) -> str:
@@ -906,53 +871,39 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         if widget.value != value:
             widget.value = value
 
+    @staticmethod
+    def _lift(n: int, conversion: float, baseline: float) -> tuple[str, str]:
+        """The lift readout: the design's conversion as a multiple of the one big ask's, and what it means."""
+        if n == 1:
+            return "1×", "this design is the one big ask: add small steps before it"
+        if baseline <= 0:
+            return "∞", "the big ask alone converts nobody"
+        ratio = conversion / baseline
+        if 0.95 <= ratio <= 1.05:
+            return "≈ 1×", "about the same as the one big ask"
+        if ratio > 1:
+            return f"{times(ratio)}×", "as many buyers as the one big ask"
+        return f"{ratio:.2f}×", "fewer than the one big ask: the steps lose people"
+
     def _update_readout(self, result: SimulationResult, base: SimulationResult, report: Report) -> None:
-        n = len(self._funnel)
-        who = esc(self._audience.name)
-        last = esc(self._funnel.steps[-1].name)
+        n = len(self.state.funnel)
+        who = esc(self.state.audience.name)
+        last = esc(self.state.funnel.steps[-1].name)
         self._set_html(self.conversion_html, self._big(
             "Predicted conversion", share_text(result.conversion),
             f"of a {who} audience completes all {n} step{'s' * (n != 1)}, "
-            f"{range_note(self._funnel, self._audience)}"))
+            f"{range_note(self.state.funnel, self.state.audience)}"))
         self._set_html(self.baseline_html, self._big(
             "One big ask", share_text(base.conversion), f"if the same audience were asked only “{last}”"))
-        if n == 1:
-            lift, hint = "1×", "this design is the one big ask: add small steps before it"
-        elif base.conversion <= 0:
-            lift, hint = "∞", "the big ask alone converts nobody"
-        else:
-            ratio = result.conversion / base.conversion
-            if 0.95 <= ratio <= 1.05:
-                lift, hint = "≈ 1×", "about the same as the one big ask"
-            elif ratio > 1:
-                lift, hint = f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×", "as many buyers as the one big ask"
-            else:
-                lift, hint = f"{ratio:.2f}×", "fewer than the one big ask: the steps lose people"
+        lift, hint = self._lift(n, result.conversion, base.conversion)
         score = (f"framework score <b class='funnel-score'>{report.score}/100</b>")
         self._set_html(self.lift_html, self._big("Small yeses vs one big ask", lift, f"{hint}; {score}"))
 
     def _update_findings(self, report: Report) -> None:
-        e, w, i = len(report.errors), len(report.warnings), len(report.infos)
-        head = (f"<div class='funnel-findings-head'><b>Checker</b>: score {report.score}/100 · "
-                f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}, {i} tip{'s' * (i != 1)}</div>")
-        if not report.findings:
-            body = "<p class='funnel-findings-empty'>No findings: this design follows every rule of the framework.</p>"
-        else:
-            items = []
-            names = self._funnel.steps
-            for f in report.findings:
-                if f.step is None or f.step >= len(names):
-                    where = "whole funnel"
-                else:
-                    where = f"step {f.step + 1}"
-                items.append(
-                    f"<li class='funnel-finding funnel-finding-{esc(f.severity)}' data-code='{esc(f.code)}' "
-                    f"data-step='{'' if f.step is None else f.step}'>"
-                    f"<span class='funnel-badge'>{esc(f.severity.capitalize())}</span>"
-                    f"<span class='funnel-code'>{esc(f.code)}</span><span class='funnel-where'>{where}:</span> "
-                    f"{html.escape(f.message)}</li>")
-            body = f"<ul aria-label='Checker findings'>{''.join(items)}</ul>"
-        self._set_html(self.findings_html, head + body)
+        counts = ", ".join(count_of(len(found), word) for found, word in
+                           ((report.errors, "error"), (report.warnings, "warning"), (report.infos, "tip")))
+        head = (f"<div class='funnel-findings-head'><b>Checker</b>: score {report.score}/100 · {counts}</div>")
+        self._set_html(self.findings_html, head + report.findings_html())
 
     def _refresh_export(self) -> None:
         kind = self.export_picker.value
@@ -973,28 +924,13 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         if self.message_html.layout.display != display:
             self.message_html.layout.display = display
 
-    def _clear_error(self) -> None:
-        if self.error_html.value:
-            self.error_html.value = ""
-            self.error_html.layout.display = "none"
-
-    def _report_error(self, action: str, exc: BaseException) -> None:
-        text = f"{type(exc).__name__}: {exc}"
-        if len(text) > 300:
-            text = text[:297] + "..."
-        self.last_error = text
-        self.error_html.value = (
-            f"<div class='funnel-error-box' role='alert'><b>Something went wrong while {esc(action)}.</b> "
-            f"{esc(text)}<br>Your last good design is kept; try again, press Undo, or Reset.</div>")
-        self.error_html.layout.display = None
-
     # -- callbacks (each guarded: never raises into the page) --------------------------------
     @guarded("changing a step")
     def _on_field(self, row: StepRow, field: str, change: dict[str, Any]) -> None:
         if self._syncing or row.closed:
             return
         index = row.position
-        old = self._funnel.steps[index]
+        old = self.state.funnel.steps[index]
         new_value = change["new"]
         if field == "name":
             text = (new_value or "").strip()
@@ -1010,10 +946,10 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         changes = {field: new_value}
         if field == "ask" and old.hidden_cost > new_value:
             changes["hidden_cost"] = new_value  # a hidden cost is part of the ask, so it shrinks with it
-        self._funnel.replace(index, **changes)
+        self.state.funnel.replace(index, **changes)
         if field == "ask":
             with self._quiet():
-                row.show(self._funnel.steps[index], index, len(self._funnel))
+                row.show(self.state.funnel.steps[index], index, len(self.state.funnel))
         if field == "name":
             if row.name.value != new_value:
                 with self._quiet():
@@ -1026,7 +962,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
         if row.closed:
             return
         index, target = row.position, row.position + delta
-        if not 0 <= target < len(self._funnel):
+        if not 0 <= target < len(self.state.funnel):
             self._show_message(f"Step {index + 1} is already the {'first' if delta < 0 else 'last'} step.")
             return
         self.move_step(index, target)
@@ -1047,11 +983,11 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
 
     @guarded("adding a step")
     def _on_add(self, _button: widgets.Button | None = None) -> None:
-        if len(self._funnel) >= MAX_STEPS:
+        if len(self.state.funnel) >= MAX_STEPS:
             self._show_message(f"The builder holds at most {MAX_STEPS} steps. A funnel that long is "
                                "overcomplicated: remove a step before adding another.")
             return
-        size = len(self._funnel)
+        size = len(self.state.funnel)
         position = size - 1 if self.insert_picker.value == "before_last" and size > 0 else size
         added = self.add_step(self.new_step_picker.value or None, position=position)
         self.rows[added].name.focus()
@@ -1060,7 +996,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
     def _on_audience(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        self._audience = resolve_audience(change["new"])
+        self.state.set_audience(change["new"])
         self._recompute()
 
     @guarded("loading an example")
@@ -1082,7 +1018,7 @@ class FunnelBuilder(StaticSnapshot, widgets.VBox):
     def _on_funnel_name(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        self._funnel.name = change["new"]
+        self.state.funnel.name = change["new"]
         self._recompute()
 
     @guarded("switching presenter mode")

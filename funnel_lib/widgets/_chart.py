@@ -33,12 +33,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
-import math
 import sys
 import warnings
 import weakref
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import ipywidgets as widgets
 import numpy as np
@@ -50,30 +49,32 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, PercentFormatter
 from PIL import Image as PILImage
 
-from funnel_lib.plots import MODEL_NOTE, PALETTE
-from funnel_lib._rules import fit_flags
+from funnel_lib._chart_data import (
+    BASELINE_NAME,
+    baseline_label,
+    check_result,
+    funnel_bars,
+    ladder_data,
+    ladder_top,
+    step_label,
+    yes_label,
+)
+from funnel_lib._chart_style import BASELINE_GREY, FIT_GREY, FONT, LEGEND, MODEL_NOTE, PALETTE, SMALL, tidy
 from funnel_lib.simulate import SimulationResult
-from funnel_lib.stages import Stage
-from funnel_lib.thresholds import DEFAULT_THRESHOLDS
+from funnel_lib.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from funnel_lib.widgets._common import close_tree
+from funnel_lib.widgets._state import MAX_STEPS
 
 __all__ = ["FigureDisplay", "LiveFunnelChart", "MAX_STEPS", "BACKENDS", "choose_backend"]
-
-MAX_STEPS = 16
-"""The most steps a builder holds (and the number of bars the chart keeps ready)."""
 
 BACKENDS = ("auto", "svg", "ipympl", "image")
 """How a chart is shown: ``"svg"`` (drawn in the browser, the default that ``"auto"`` picks),
 ``"ipympl"`` (a Matplotlib canvas, kept for comparison) or ``"image"`` (Matplotlib PNGs)."""
 
-_FONT = 10
-_SMALL = 9
 _NAME_CHARS = 26
 _FIG_SIZE = (6.4, 6.7)   # inches at 100 dpi: 640 x 670 CSS pixels
 _DPI = 100
 _HEIGHT = 0.7
-_FIT_GREY = "#BBBBBB"
-_BASELINE_GREY = "#8C8C8C"
 _LABEL_BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.9}
 _TOOLBAR_WARNING = r"Passing unrecognized arguments to super\(Toolbar\).__init__"
 
@@ -153,16 +154,8 @@ def choose_backend(backend: str = "auto") -> str:
     return backend
 
 
-def _pct(share: float) -> str:
-    if math.isnan(share):
-        return "n/a"
-    if 0 < share < 0.0005:
-        return "<0.1%"
-    return f"{share:.1%}"
-
-
-def _short(name: str, limit: int = _NAME_CHARS) -> str:
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+CHECKED_WITH = {"matplotlib": "3.11.2", "ipympl": "0.10.0"}
+"""The versions whose private webagg frame state :func:`_fast_canvas_class` was checked against."""
 
 
 def _fast_canvas_class() -> type:
@@ -170,7 +163,17 @@ def _fast_canvas_class() -> type:
     Canvas = _load_ipympl().Canvas  # noqa: N806 - a class
 
     class FastCanvas(Canvas):  # type: ignore[misc,valid-type]
-        """ipympl's canvas; a browser's request for a frame re-draws only what moved, when it can."""
+        """ipympl's canvas; a browser's request for a frame re-draws only what moved, when it can.
+
+        :meth:`get_diff_image` is matplotlib's own (``backend_webagg_core``) with a faster PNG level,
+        so it keeps matplotlib's private frame state (``_png_is_old``, ``_force_full``,
+        ``_last_buff``, which ipympl reads too). :data:`CHECKED_WITH` names the versions it was
+        checked against; ``tests/test_widgets.py::test_fast_canvas_matches_matplotlib`` pins it.
+        """
+
+        _png_is_old: bool
+        _force_full: bool
+        _last_buff: np.ndarray
 
         def get_diff_image(self) -> bytes | None:
             """Matplotlib's webagg diff frame, PNG-compressed at level 1 (several times faster than 6)."""
@@ -356,7 +359,7 @@ class FigureDisplay:
         """
         if self._closed:
             return
-        canvas = self.figure.canvas
+        canvas = self._agg_canvas()
         if self._needs_full or self._background is None:
             self._needs_full = False
             self.full_frames += 1
@@ -375,15 +378,19 @@ class FigureDisplay:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
 
+    def _agg_canvas(self) -> FigureCanvasAgg:
+        """The figure's canvas: Agg itself, or ipympl's (a subclass of Agg via webagg)."""
+        return cast(FigureCanvasAgg, self.figure.canvas)
+
     def _on_full_draw(self, event: Any) -> None:
-        self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+        self._background = self._agg_canvas().copy_from_bbox(self.figure.bbox)
         self._draw_dynamic()
 
     def _on_resize(self, event: Any) -> None:
         self._background = None
 
     def _buffer_png(self, compress_level: int = 6) -> bytes:
-        canvas = self.figure.canvas
+        canvas = self._agg_canvas()
         width, height = canvas.get_width_height(physical=True)
         image = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
@@ -398,7 +405,7 @@ class FigureDisplay:
         b'\\x89PNG'
         >>> display.close()
         """
-        FigureCanvasAgg.draw(self.figure.canvas)  # Agg only: ipympl's canvas would also send a frame
+        FigureCanvasAgg.draw(self._agg_canvas())  # Agg only: ipympl's canvas would also send a frame
         return self._buffer_png()
 
     def close(self) -> None:
@@ -456,37 +463,33 @@ class LiveFunnelChart(FigureDisplay):
                                          gid="funnel-drifted"))
         self.declined_bars = list(ax.barh(slots, zeros, height=_HEIGHT, color=PALETTE["declined"], hatch="///",
                                           edgecolor="white", linewidth=0.0, gid="funnel-declined"))
-        self.baseline_bar = Rectangle((0, 0), 0, _HEIGHT, facecolor=_BASELINE_GREY, hatch="..",
+        self.baseline_bar = Rectangle((0, 0), 0, _HEIGHT, facecolor=BASELINE_GREY, hatch="..",
                                       edgecolor="white", linewidth=0.0, gid="funnel-baseline")
         ax.add_patch(self.baseline_bar)
-        self.yes_labels = [ax.text(0, i, "", va="center", ha="center", fontsize=_SMALL, fontweight="bold",
+        self.yes_labels = [ax.text(0, float(i), "", va="center", ha="center", fontsize=SMALL, fontweight="bold",
                                    visible=False) for i in slots]
-        self.baseline_label = ax.text(0, 0, "", va="center", ha="left", fontsize=_SMALL,
+        self.baseline_label = ax.text(0, 0, "", va="center", ha="left", fontsize=SMALL,
                                       color=PALETTE["text"], fontweight="bold")
         self.separator = ax.axhline(0, color="#999999", linewidth=0.8, linestyle=(0, (2, 2)))
         ax.set_xlim(0.0, 1.0)
         ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1.0]))
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.tick_params(axis="x", labelsize=_SMALL)
-        ax.tick_params(axis="y", length=0, labelsize=_SMALL)
-        ax.set_xlabel("share of the whole audience", fontsize=_SMALL)
-        ax.grid(axis="x", color="#e3e3e3", linewidth=0.8)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        ax.tick_params(axis="x", labelsize=SMALL)
+        ax.tick_params(axis="y", length=0, labelsize=SMALL)
+        ax.set_xlabel("share of the whole audience", fontsize=SMALL)
+        tidy(ax, grid="x")
         ax.legend(handles=[Patch(color=PALETTE["yes"], label="said yes"),
                            Patch(color=PALETTE["drifted"], label="drifted away"),
                            Patch(facecolor=PALETTE["declined"], hatch="///", edgecolor="white",
                                  label="declined (said no)")],
-                  loc="lower left", bbox_to_anchor=(-0.55, 1.0), ncols=3, frameon=False, fontsize=_SMALL,
-                  borderaxespad=0.2, handlelength=1.5, columnspacing=1.0)
-        self.funnel_title = fig.text(0.02, 0.975, "", fontsize=_FONT + 1, fontweight="bold", va="top",
+                  loc="lower left", bbox_to_anchor=(-0.55, 1.0), ncols=3, **LEGEND)
+        self.funnel_title = fig.text(0.02, 0.975, "", fontsize=FONT + 1, fontweight="bold", va="top",
                                      color=PALETTE["text"])
 
         # bottom panel: ask vs readiness
         lx = fig.add_axes((0.09, 0.085, 0.87, 0.29))
         self.ladder_ax = lx
-        self.fit_boxes = [Rectangle((i + 1 - 0.42, 0), 0.84, 0, facecolor=_FIT_GREY, alpha=0.35, linewidth=0,
+        self.fit_boxes = [Rectangle((i + 1 - 0.42, 0), 0.84, 0, facecolor=FIT_GREY, alpha=0.35, linewidth=0,
                                     zorder=1, gid="ladder-fit") for i in slots]
         for box in self.fit_boxes:
             lx.add_patch(box)
@@ -494,14 +497,13 @@ class LiveFunnelChart(FigureDisplay):
                                     edgecolor=PALETTE["text"], linewidth=0.6, gid="ladder-ask"))
         (self.readiness_line,) = lx.plot([], [], color=PALETTE["readiness"], marker="o", markersize=5,
                                          linewidth=2, zorder=3, gid="readiness")
-        self.flag_labels = [lx.text(i + 1, 0, "", ha="center", va="bottom", rotation=90, fontsize=_SMALL,
+        self.flag_labels = [lx.text(float(i + 1), 0, "", ha="center", va="bottom", rotation=90, fontsize=SMALL,
                                     color=PALETTE["text"], visible=False, gid="ladder-flag") for i in slots]
-        lx.set_ylabel("0-10 scale", fontsize=_SMALL)
-        lx.set_xlabel("step number", fontsize=_SMALL)
-        lx.tick_params(labelsize=_SMALL)
+        lx.set_ylabel("0-10 scale", fontsize=SMALL)
+        lx.set_xlabel("step number", fontsize=SMALL)
+        lx.tick_params(labelsize=SMALL)
         lx.yaxis.set_major_locator(FixedLocator([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]))
-        for side in ("top", "right"):
-            lx.spines[side].set_visible(False)
+        tidy(lx)
         lx.legend(handles=[Patch(facecolor=PALETTE["ask"], edgecolor=PALETTE["text"], linewidth=0.6,
                                  label="ask (fits)"),
                            Patch(facecolor=PALETTE["resistance"], hatch="///", edgecolor=PALETTE["text"],
@@ -510,14 +512,13 @@ class LiveFunnelChart(FigureDisplay):
                                  linewidth=0.6, label="too small: stagnation"),
                            Line2D([], [], color=PALETTE["readiness"], marker="o", markersize=5, linewidth=2,
                                   label="readiness of people arriving"),
-                           Patch(facecolor=_FIT_GREY, alpha=0.35, label="range of asks that fit")],
-                  loc="lower left", bbox_to_anchor=(-0.02, 1.0), ncols=3, frameon=False, fontsize=_SMALL,
-                  borderaxespad=0.2, handlelength=1.5, columnspacing=1.0)
-        self.ladder_title = fig.text(0.02, 0.475, "Is each ask the right size?", fontsize=_FONT + 1,
+                           Patch(facecolor=FIT_GREY, alpha=0.35, label="range of asks that fit")],
+                  loc="lower left", bbox_to_anchor=(-0.02, 1.0), ncols=3, **LEGEND)
+        self.ladder_title = fig.text(0.02, 0.475, "Is each ask the right size?", fontsize=FONT + 1,
                                      fontweight="bold", va="top", color=PALETTE["text"])
         self.note_text = fig.text(0.98, 0.008, MODEL_NOTE, fontsize=8, color=PALETTE["muted"], fontstyle="italic",
                  ha="right", va="bottom")
-        self.empty_text = fig.text(0.5, 0.72, "", ha="center", va="center", fontsize=_FONT + 2,
+        self.empty_text = fig.text(0.5, 0.72, "", ha="center", va="center", fontsize=FONT + 2,
                                    color=PALETTE["muted"], visible=False, wrap=True)
         self._layout: tuple[Any, ...] = ()
         self.set_dynamic([*self.yes_bars, *self.drifted_bars, *self.declined_bars, *self.yes_labels,
@@ -567,8 +568,12 @@ class LiveFunnelChart(FigureDisplay):
         self.note_text.set_y(5 / height)
         self.empty_text.set_y(1 - (80 + funnel_px / 2) / height)
 
-    def update(self, result: SimulationResult, baseline: float) -> None:
+    def update(self, result: SimulationResult, baseline: float, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+               flags: tuple[str | None, ...] | None = None) -> None:
         """Move every artist to show ``result`` and the one-big-ask ``baseline`` conversion, then draw.
+
+        The band of asks that fit uses ``thresholds`` (the checker's); ``flags`` are the checker's
+        :attr:`~funnel_lib.framework.Report.fit_flags` for the same design, computed here when left out.
 
         >>> from funnel_lib.model import Funnel, Step
         >>> from funnel_lib.simulate import simulate
@@ -578,92 +583,76 @@ class LiveFunnelChart(FigureDisplay):
         '0.3% if asked only this'
         >>> chart.close()
         """
-        if not isinstance(result, SimulationResult):
-            raise TypeError(f"result must be a SimulationResult, got {result!r} ({type(result).__name__})")
-        table = result.table
-        n = len(table)
-        if not 0 < n <= MAX_STEPS:
-            raise ValueError(f"result must have between 1 and {MAX_STEPS} steps, got {n}")
-        size = 1.0 if result.users is None else float(result.users)
-        yes = table["said_yes"].to_numpy(dtype=float) / size
-        drifted = table["drifted"].to_numpy(dtype=float) / size
-        declined = table["declined"].to_numpy(dtype=float) / size
-        ask = table["ask"].to_numpy(dtype=float)
-        readiness = table["readiness"].to_numpy(dtype=float)
+        n = check_result(result, MAX_STEPS)
         self._set_count(n)
         self.empty_text.set_visible(False)
+        self._update_bars(result, float(baseline))
+        top = self._update_ladder(result, thresholds, flags)
+        layout = (n, self._tick_labels, top, self.funnel_title.get_text())
+        changed = layout != self._layout
+        self._layout = layout
+        self.request_draw(full=changed)
 
-        # top panel
+    def _update_bars(self, result: SimulationResult, baseline: float) -> None:
+        """The top panel: one stacked bar per step, its "said yes" label, the baseline bar and the titles."""
+        bars = funnel_bars(result)
+        n = len(bars.names)
         for i in range(n):
-            self.yes_bars[i].set_width(yes[i])
-            self.drifted_bars[i].set_x(yes[i])
-            self.drifted_bars[i].set_width(drifted[i])
-            self.declined_bars[i].set_x(yes[i] + drifted[i])
-            self.declined_bars[i].set_width(declined[i])
-            label = self.yes_labels[i]
-            text = _pct(yes[i]) + (" convert" if i == n - 1 else "")
-            if yes[i] >= (0.24 if i == n - 1 else 0.13):  # fits inside the blue part: white on blue
-                label.set_position((yes[i] / 2, i))
-                label.set_horizontalalignment("center")
-                label.set_color("white")
-                label.set_bbox(None)
-            else:  # just after the blue part, on a white label so the drop-off colours never hide it
-                label.set_position((yes[i] + 0.008, i))
-                label.set_horizontalalignment("left")
-                label.set_color(PALETTE["text"])
-                label.set_bbox(_LABEL_BOX)
-            label.set_text(text)
-            label.set_visible(True)
-        baseline = float(baseline)
+            yes, drifted = bars.yes[i], bars.drifted[i]
+            self.yes_bars[i].set_width(yes)
+            self.drifted_bars[i].set_x(yes)
+            self.drifted_bars[i].set_width(drifted)
+            self.declined_bars[i].set_x(yes + drifted)
+            self.declined_bars[i].set_width(bars.declined[i])
+            self._place_yes_label(self.yes_labels[i], i, yes, last=i == n - 1)
         self.baseline_bar.set_width(baseline)
         self.baseline_label.set_x(min(baseline, 0.8) + 0.01)
-        self.baseline_label.set_text(f"{_pct(baseline)} if asked only this")
-        names = tuple(_short(f"{i + 1}. {name}") for i, name in enumerate(table["name"]))
-        labels = (*names, "One big ask (last step only)")
+        self.baseline_label.set_text(baseline_label(baseline))
+        labels = (*(step_label(i + 1, name, _NAME_CHARS) for i, name in enumerate(bars.names)), BASELINE_NAME)
         if labels != self._tick_labels:
             self._tick_labels = labels
             self.funnel_ax.set_yticks([*range(n), n + 0.35], labels)
         self.funnel_title.set_text(f"{self.title}: {result.audience.name} audience")
 
-        # bottom panel: the band of asks that fit and the flags are the checker's (fit_flags), as in plot_ladder
-        t = DEFAULT_THRESHOLDS
-        conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
-        flags = fit_flags([float(a) for a in ask], [float(r) for r in readiness], conversion, t)
-        known = ~np.isnan(readiness)
-        needed = 10.0
-        for i in range(n):
+    @staticmethod
+    def _place_yes_label(label: Any, i: int, yes: float, *, last: bool) -> None:
+        if yes >= (0.24 if last else 0.13):  # fits inside the blue part: white on blue
+            label.set_position((yes / 2, i))
+            label.set_horizontalalignment("center")
+            label.set_color("white")
+            label.set_bbox(None)
+        else:  # just after the blue part, on a white label so the drop-off colours never hide it
+            label.set_position((yes + 0.008, i))
+            label.set_horizontalalignment("left")
+            label.set_color(PALETTE["text"])
+            label.set_bbox(_LABEL_BOX)
+        label.set_text(yes_label(yes, last))
+        label.set_visible(True)
+
+    def _update_ladder(self, result: SimulationResult, thresholds: Thresholds,
+                       flags: tuple[str | None, ...] | None) -> float:
+        """The bottom panel: asks, the band that fits and the flags (the checker's), as in plot_ladder; the y top."""
+        data = ladder_data(result, thresholds, flags)
+        known = data.known
+        for i, (ask, flag) in enumerate(zip(data.ask, data.flags, strict=True)):
             bar = self.ask_bars[i]
-            bar.set_height(ask[i])
-            r = readiness[i] if known[i] else 0.0
-            high = r + (t.readiness_gap if conversion[i] else t.resistance_gap)
-            low = max(r - t.stagnation_gap, 0.0)
+            bar.set_height(ask)
+            low, high = (float(data.low[i]), float(data.high[i])) if known[i] else (0.0, 0.0)
             self.fit_boxes[i].set_y(low)
             self.fit_boxes[i].set_height(max(high - low, 0.0))
-            flag = self.flag_labels[i]
-            if flags[i] == "resistance":
-                bar.set_facecolor(PALETTE["resistance"])
-                bar.set_hatch("///")
-                flag.set_text("resistance")
-            elif flags[i] == "stagnation":
-                bar.set_facecolor(PALETTE["stagnation"])
-                bar.set_hatch("..")
-                flag.set_text("stagnation")
-            else:
-                bar.set_facecolor(PALETTE["ask"])
-                bar.set_hatch(None)
-                flag.set_text("")
-            flag.set_y(ask[i] + 0.25)
-            flag.set_visible(bool(flag.get_text()))
-            needed = max(needed, high + 0.5, ask[i] + (5.0 if flag.get_text() else 0.5))
-        self.readiness_line.set_data(np.arange(1, n + 1)[known], readiness[known])
+            bar.set_facecolor(PALETTE[flag] if flag else PALETTE["ask"])
+            bar.set_hatch({"resistance": "///", "stagnation": ".."}.get(flag or ""))
+            label = self.flag_labels[i]
+            label.set_text(flag or "")
+            label.set_y(ask + 0.25)
+            label.set_visible(flag is not None)
+        n = len(data.ask)
+        self.readiness_line.set_data(np.arange(1, n + 1)[known], data.readiness[known])
         # the y range moves in steps of 4 so that most slider moves keep the cached background
-        top = min(max(12.0, 4.0 * math.ceil(needed / 4.0)), 24.0)
+        top = ladder_top(data, flag_room=5.0)
         if self.ladder_ax.get_ylim()[1] != top:
             self.ladder_ax.set_ylim(0.0, top)
-        layout = (n, self._tick_labels, top, self.funnel_title.get_text())
-        changed = layout != self._layout
-        self._layout = layout
-        self.request_draw(full=changed)
+        return top
 
     def show_empty(self, message: str) -> None:
         """Hide the panels and show ``message`` instead (e.g. when the funnel has no steps).
@@ -696,7 +685,7 @@ class LiveFunnelChart(FigureDisplay):
             "drifted": [bar.get_width() for bar in self.drifted_bars[:n]],
             "declined": [bar.get_width() for bar in self.declined_bars[:n]],
             "ask": [bar.get_height() for bar in self.ask_bars[:n]],
-            "readiness": list(self.readiness_line.get_ydata()),
+            "readiness": [float(v) for v in np.asarray(self.readiness_line.get_ydata())],
             "baseline": self.baseline_bar.get_width(),
             "labels": [t.get_text() for t in self.yes_labels[:n]],
             "flags": [t.get_text() for t in self.flag_labels[:n]],

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import functools
-import html
 import logging
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
+import numpy as np
 
+from funnel_lib._chart_style import OKABE_ITO, PALETTE
+from funnel_lib._format import describe, esc, pct
 from funnel_lib.audience import AUDIENCES, Audience, resolve_audience
-from funnel_lib.examples import EXAMPLES, get_example
+from funnel_lib.examples import EXAMPLES
 from funnel_lib.model import Funnel
-from funnel_lib.plots import OKABE_ITO, PALETTE
+from funnel_lib.widgets._state import resolve_funnel
 
-__all__ = ["StaticSnapshot", "range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget", "audience_picker", "audience_options", "pick_audience", "resolve_funnel",
-           "describe", "esc", "pct", "example_label", "close_tree", "SEVERITY_COLOURS", "presenter_default",
-           "presenter_toggle", "PRESENTER_ENV", "aria_class"]
+__all__ = [
+    "StaticSnapshot", "range_note", "beats_note", "share_text", "READOUT_DRAWS", "logger", "guarded", "style_widget",
+    "audience_picker", "audience_options", "pick_audience", "resolve_funnel", "describe", "esc", "pct",
+    "example_label", "close_tree", "SEVERITY_COLOURS", "presenter_default", "presenter_toggle", "PRESENTER_ENV",
+    "aria_class", "Panel",
+]
 
 PRESENTER_ENV = "FUNNEL_PRESENTER"
 """Environment variable that turns presenter mode on by default (``make demo`` sets it to 1)."""
@@ -57,7 +62,8 @@ body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon td,
 body[data-voila]:has(.funnel-presenter) .jp-RenderedHTMLCommon th {{ font-size: 20px; }}
 .funnel-presenter .funnel-step-number {{ font-size: 22px; }}
 .funnel-presenter .funnel-conversion .funnel-big {{ font-size: 36px !important; }}
-.funnel-presenter .funnel-baseline .funnel-big, .funnel-presenter .funnel-lift .funnel-big {{ font-size: 28px !important; }}
+.funnel-presenter .funnel-baseline .funnel-big, .funnel-presenter .funnel-lift .funnel-big {{
+  font-size: 28px !important; }}
 .funnel-presenter .widget-slider .noUi-handle {{ width: 22px; height: 22px; top: -8px; }}
 .funnel-builder :focus-visible, .funnel-duel :focus-visible {{
   outline: 3px solid {OKABE_ITO["blue"]} !important; outline-offset: 2px; }}
@@ -98,40 +104,6 @@ def style_widget() -> widgets.HTML:
     style = widgets.HTML(_CSS, layout=widgets.Layout(height="0px", margin="0", overflow="hidden"))
     style.add_class("funnel-style")
     return style
-
-
-def esc(text: Any) -> str:
-    """HTML-escape any value's text.
-
-    >>> esc('Say "yes" <now>')
-    'Say &quot;yes&quot; &lt;now&gt;'
-    """
-    return html.escape(str(text), quote=True)
-
-
-def pct(share: float) -> str:
-    """A share as a short percentage: one decimal from 1 %, two significant digits below (as the charts).
-
-    Real cold-audience rates are often 0.1-1 %, so "0.1%" for all of them would hide every change.
-
-    >>> pct(0.257), pct(0.0014), pct(0.0001), pct(float("nan"))
-    ('25.7%', '0.14%', '0.01%', 'n/a')
-    """
-    from funnel_lib.plots import _pct
-
-    return _pct(share)
-
-
-def describe(value: Any) -> str:
-    """A short ``repr`` of a value with its type, for error messages.
-
-    >>> describe([1, 2])
-    '[1, 2] (list)'
-    """
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
 
 
 def guarded(action: str) -> Callable[[F], F]:
@@ -189,22 +161,6 @@ def close_tree(widget: widgets.Widget) -> None:
             pending.extend(item for item in items if isinstance(item, widgets.Widget))
     for current in reversed(ordered):
         current.close()
-
-
-def resolve_funnel(value: Any, argument: str = "funnel") -> Funnel:
-    """A fresh Funnel from a Funnel (copied) or the name of an example in :mod:`funnel_lib.examples`.
-
-    >>> len(resolve_funnel("local_gym"))
-    5
-    """
-    if isinstance(value, Funnel):
-        return value.copy()
-    if isinstance(value, str):
-        if value in EXAMPLES:
-            return get_example(value)
-        names = ", ".join(repr(n) for n in EXAMPLES)
-        raise ValueError(f"{argument} must be a Funnel or one of the example names {names}, got {value!r}")
-    raise TypeError(f"{argument} must be a Funnel or the name of an example, got {describe(value)}")
 
 
 def audience_options(extra: Audience | None = None) -> list[tuple[str, Audience]]:
@@ -271,6 +227,51 @@ class StaticSnapshot:
         return bundle
 
 
+class Panel(StaticSnapshot):
+    """Mixin for the builder and the duel: closes its chart and every widget, and shows unexpected errors.
+
+    The class must have ``chart`` (with ``close()``), ``error_html`` (an HTML widget) and be a
+    widget box; ``_error_hint`` is added after the message of an unexpected error.
+
+    >>> class Box(Panel, widgets.VBox):
+    ...     chart = None
+    >>> box = Box(); box.error_html = widgets.HTML(); box._report_error("saving", OSError("disk full"))
+    >>> box.last_error, "role='alert'" in box.error_html.value
+    ('OSError: disk full', True)
+    >>> box.close(); box.comm is None
+    True
+    """
+
+    error_html: widgets.HTML
+    last_error = ""
+    _error_hint = ""
+    _ERROR_CHARS = 300
+
+    def close(self) -> None:
+        """Close the chart, every child widget (depth first) and the panel itself."""
+        chart = getattr(self, "chart", None)
+        if chart is not None:
+            chart.close()
+        for child in getattr(self, "children", ()):
+            close_tree(child)
+        close_tree(self.layout)  # type: ignore[attr-defined]
+        super().close()  # type: ignore[misc]
+
+    def _report_error(self, action: str, exc: BaseException) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        if len(text) > self._ERROR_CHARS:
+            text = text[: self._ERROR_CHARS - 3] + "..."
+        self.last_error = text
+        self.error_html.value = (f"<div class='funnel-error-box' role='alert'><b>Something went wrong while "
+                                 f"{esc(action)}.</b> {esc(text)}{self._error_hint}</div>")
+        self.error_html.layout.display = None
+
+    def _clear_error(self) -> None:
+        if self.error_html.value:
+            self.error_html.value = ""
+            self.error_html.layout.display = "none"
+
+
 def presenter_default() -> bool:
     """Whether presenter mode starts on: ``FUNNEL_PRESENTER=1`` in the environment (``make demo``).
 
@@ -330,7 +331,7 @@ def _range_for(funnel_json: str, audience: Audience) -> tuple[float, float]:
     from funnel_lib.uncertainty import conversion_draws
 
     values = conversion_draws(Funnel.from_json(funnel_json), audience, READOUT_DRAWS, 0)
-    low, high = (float(v) for v in __import__("numpy").percentile(values, [10, 90]))
+    low, high = (float(v) for v in np.percentile(values, [10, 90]))
     return low, high
 
 
@@ -361,10 +362,5 @@ def beats_note(funnel_a: Funnel, funnel_b: Funnel, name_a: str, name_b: str, aud
     return f"{esc(name_a)} beats {esc(name_b)} in {100 * share:.0f} % of plausible models"
 
 
-def share_text(share: float) -> str:
-    """A small share with two significant digits, so rates near 0.1 % stay readable.
-
-    >>> share_text(0.257), share_text(0.0025), share_text(0.00031)
-    ('25.7%', '0.25%', '0.031%')
-    """
-    return pct(share)
+share_text = pct
+"""A share as the readouts print it: :func:`funnel_lib._format.pct` (kept under its old name)."""

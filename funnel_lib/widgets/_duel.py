@@ -6,19 +6,21 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.legend import Legend
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from funnel_lib._chart_data import label_offsets, survival
+from funnel_lib._chart_style import FONT, LEGEND, MODEL_NOTE, PALETTE, SMALL, tidy
+from funnel_lib._format import count_of, pair_names, times
 from funnel_lib.audience import Audience, resolve_audience
 from funnel_lib.framework import Report, check
 from funnel_lib.model import Funnel
-from funnel_lib.plots import MODEL_NOTE, PALETTE
 from funnel_lib.simulate import SimulationResult, simulate
 from funnel_lib.widgets._chart import FigureDisplay, choose_backend
 from funnel_lib.widgets._common import (
-    StaticSnapshot,
+    Panel,
     audience_picker,
     beats_note,
-    close_tree,
     esc,
     guarded,
     pct,
@@ -31,8 +33,6 @@ from funnel_lib.widgets._common import (
 from funnel_lib.widgets._svg import SvgDuelChart
 
 __all__ = ["FunnelDuel", "DuelChart"]
-
-_SMALL = 9
 
 
 class DuelChart(FigureDisplay):
@@ -58,20 +58,17 @@ class DuelChart(FigureDisplay):
         self.lines = [ax.plot([], [], drawstyle="steps-post", color=PALETTE[role], linestyle=ls, marker=mk,
                               markersize=5, linewidth=2.2, gid=f"duel-{role}")[0] for role, ls, mk in styles]
         self.end_labels = [ax.annotate("", xy=(0, 0), xytext=(8, 0), textcoords="offset points", ha="left",
-                                       va="center", fontsize=_SMALL, color=PALETTE[role], fontweight="bold",
+                                       va="center", fontsize=SMALL, color=PALETTE[role], fontweight="bold",
                                        annotation_clip=False) for role, _, _ in styles]
         ax.set_ylim(0.0, 1.04)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.tick_params(labelsize=_SMALL)
-        ax.set_xlabel("step number (0 = start)", fontsize=_SMALL)
-        ax.set_ylabel("still in the funnel", fontsize=_SMALL)
-        ax.grid(color="#e3e3e3", linewidth=0.8)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        self.legend = None
-        self.title = fig.text(0.02, 0.97, "", fontsize=11, fontweight="bold", va="top")
+        ax.tick_params(labelsize=SMALL)
+        ax.set_xlabel("step number (0 = start)", fontsize=SMALL)
+        ax.set_ylabel("still in the funnel", fontsize=SMALL)
+        tidy(ax, grid="both")
+        self.legend: Legend | None = None
+        self.title = fig.text(0.02, 0.97, "", fontsize=FONT + 1, fontweight="bold", va="top")
         fig.text(0.98, 0.01, MODEL_NOTE, fontsize=8, color=PALETTE["muted"], fontstyle="italic", ha="right",
                  va="bottom")
 
@@ -89,29 +86,25 @@ class DuelChart(FigureDisplay):
         ends = []
         for line, label, result, name in zip(self.lines, self.end_labels, (a, b), (name_a, name_b), strict=True):
             n = len(result.table)
-            still = np.concatenate([[1.0], result.table["share_of_start"].to_numpy(dtype=float)])
+            still = survival(result)
             line.set_data(np.arange(n + 1), still)
-            line.set_label(f"{name} ({n} step{'s' * (n != 1)})")
+            line.set_label(f"{name} ({count_of(n, 'step')})")
             ends.append((n, float(still[-1])))
             label.set_text(f"{pct(float(still[-1]))} convert")
             longest = max(longest, n)
-        offsets = [0.0, 0.0]
-        if ends[0][0] == ends[1][0] and abs(ends[0][1] - ends[1][1]) < 0.08:
-            upper = 0 if ends[0][1] >= ends[1][1] else 1
-            offsets[upper], offsets[1 - upper] = 7.0, -7.0
-        for label, (n, share), offset in zip(self.end_labels, ends, offsets, strict=True):
+        for label, (n, share), offset in zip(self.end_labels, ends, label_offsets(ends, gap=0.08), strict=True):
             label.xy = (n, share)
             label.set_position((8, offset))
         self.ax.set_xlim(-0.2, longest + 0.2)
         if self.legend is not None:
             self.legend.remove()
         self.legend = self.ax.legend(handles=self.lines, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2,
-                                     frameon=False, fontsize=_SMALL, borderaxespad=0.2)
+                                     **LEGEND)
         self.title.set_text(f"Still in after each step, {a.audience.name} audience")
         self.request_draw(full=True)
 
 
-class FunnelDuel(StaticSnapshot, widgets.VBox):
+class FunnelDuel(Panel, widgets.VBox):
     """Two funnel designs side by side for the same audience, with a switch for the audience.
 
     ``funnel_a`` and ``funnel_b`` are Funnels or example names; each card shows the design's
@@ -141,7 +134,6 @@ class FunnelDuel(StaticSnapshot, widgets.VBox):
             self.add_class("funnel-presenter")
         self._funnels = [a, b]
         self._audience = who
-        self.last_error = ""
         self.results: list[SimulationResult] = []
         self.reports: list[Report] = []
         self.chart: SvgDuelChart | DuelChart = (
@@ -258,12 +250,6 @@ class FunnelDuel(StaticSnapshot, widgets.VBox):
         >>> duel.comm is None
         True
         """
-        chart = getattr(self, "chart", None)
-        if chart is not None:
-            chart.close()
-        for child in self.children:
-            close_tree(child)
-        close_tree(self.layout)
         super().close()
 
     def _set_funnel(self, index: int, value: Funnel | str, argument: str) -> None:
@@ -274,56 +260,58 @@ class FunnelDuel(StaticSnapshot, widgets.VBox):
         self._recompute()
 
     def _names(self) -> tuple[str, str]:
-        a, b = (f.name or fallback for f, fallback in zip(self._funnels, ("Design A", "Design B"), strict=True))
-        if a == b:
-            a, b = f"{a} (A)", f"{b} (B)"
-        return a, b
+        return pair_names(self._funnels[0].name, self._funnels[1].name, ("Design A", "Design B"))
 
     def _recompute(self) -> None:
         self.results = [simulate(f, self._audience) for f in self._funnels]
-        self.reports = [check(f, audience=self._audience) for f in self._funnels]
+        self.reports = [check(f, audience=self._audience, simulation=r) for f, r in zip(self._funnels, self.results,
+                                                                                       strict=True)]
         names = self._names()
         for card, role, funnel, result, report, name in zip(self.cards, "AB", self._funnels, self.results,
                                                           self.reports, names, strict=True):
-            n = len(funnel)
-            steps = "".join(f"<li>{esc(s.name)} <span class='funnel-hint'>({s.stage.label}, ask {s.ask:g})</span></li>"
-                            for s in funnel.steps)
-            card.value = (
-                f"<div class='funnel-label'>{role}: <b>{esc(name)}</b></div>"
-                f"<div class='funnel-conversion'><span class='funnel-big' role='status'>{share_text(result.conversion)}"
-                f"</span> <span class='funnel-hint'>predicted conversion, {n} step{'s' * (n != 1)}</span></div>"
-                f"<div class='funnel-hint'>framework score <b>{report.score}/100</b>, {len(report.errors)} "
-                f"error{'s' * (len(report.errors) != 1)}</div><ol class='funnel-duel-steps'>{steps}</ol>")
+            card.value = self._card(role, name, funnel, result, report)
+        self.verdict_html.value = f"<div class='funnel-duel-verdict-text'>{self.verdict(names)}</div>"
+        self.chart.update(self.results[0], self.results[1], *names)
+
+    @staticmethod
+    def _card(role: str, name: str, funnel: Funnel, result: SimulationResult, report: Report) -> str:
+        steps = "".join(f"<li>{esc(s.name)} <span class='funnel-hint'>({s.stage.label}, ask {s.ask:g})</span></li>"
+                        for s in funnel.steps)
+        return (f"<div class='funnel-label'>{role}: <b>{esc(name)}</b></div>"
+                f"<div class='funnel-conversion'><span class='funnel-big' role='status'>"
+                f"{share_text(result.conversion)}</span> <span class='funnel-hint'>predicted conversion, "
+                f"{count_of(len(funnel), 'step')}</span></div>"
+                f"<div class='funnel-hint'>framework score <b>{report.score}/100</b>, "
+                f"{count_of(len(report.errors), 'error')}</div><ol class='funnel-duel-steps'>{steps}</ol>")
+
+    def verdict(self, names: tuple[str, str] | None = None) -> str:
+        """The duel's verdict as HTML: which design converts more of the audience, by how much, and how robustly.
+
+        >>> duel = FunnelDuel("one_big_ask", "online_course", chart="image")
+        >>> duel.verdict().startswith("<b>Online course: a ladder of small yeses</b> converts")
+        True
+        >>> duel.close()
+        """
+        name_a, name_b = self._names() if names is None else names
         ca, cb = (r.conversion for r in self.results)
         who = esc(self._audience.name)
         if ca <= 0 and cb <= 0:
-            verdict = "Neither design converts anybody in this audience."
-        elif min(ca, cb) <= 0:
-            verdict = f"Only {esc(names[0] if ca > 0 else names[1])} converts anybody in a {who} audience."
+            return "Neither design converts anybody in this audience."
+        if min(ca, cb) <= 0:
+            text = f"Only {esc(name_a if ca > 0 else name_b)} converts anybody in a {who} audience."
         elif max(ca, cb) / min(ca, cb) < 1.05:
-            verdict = f"Both designs convert about the same share of a {who} audience."
+            text = f"Both designs convert about the same share of a {who} audience."
         else:
-            winner, loser = (names[0], names[1]) if ca > cb else (names[1], names[0])
-            ratio = max(ca, cb) / min(ca, cb)
-            times = f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
-            verdict = f"<b>{esc(winner)}</b> converts {times}× as many people as {esc(loser)} in a {who} audience."
-        if ca > 0 or cb > 0:
-            first, second = (0, 1) if ca >= cb else (1, 0)
-            verdict += (" " + beats_note(self._funnels[first], self._funnels[second], names[first], names[second],
-                                         self._audience) + ".")
-        self.verdict_html.value = f"<div class='funnel-duel-verdict-text'>{verdict}</div>"
-        self.chart.update(self.results[0], self.results[1], *names)
-
-    def _report_error(self, action: str, exc: BaseException) -> None:
-        self.last_error = f"{type(exc).__name__}: {exc}"
-        self.error_html.value = (f"<div class='funnel-error-box' role='alert'><b>Something went wrong while "
-                                 f"{esc(action)}.</b> {esc(self.last_error)}</div>")
-        self.error_html.layout.display = None
+            winner, loser = (name_a, name_b) if ca > cb else (name_b, name_a)
+            text = (f"<b>{esc(winner)}</b> converts {times(max(ca, cb) / min(ca, cb))}× as many people as "
+                    f"{esc(loser)} in a {who} audience.")
+        first, second = (0, 1) if ca >= cb else (1, 0)
+        both = (name_a, name_b)
+        return text + (" " + beats_note(self._funnels[first], self._funnels[second], both[first], both[second],
+                                        self._audience) + ".")
 
     @guarded("switching the audience")
     def _on_audience(self, change: dict[str, Any]) -> None:
         self._audience = resolve_audience(change["new"])
         self._recompute()
-        if self.error_html.value:
-            self.error_html.value = ""
-            self.error_html.layout.display = "none"
+        self._clear_error()

@@ -32,16 +32,26 @@ from typing import Any
 import anywidget
 import traitlets
 
-from funnel_lib._rules import fit_flags
-from funnel_lib.plots import MODEL_NOTE, OKABE_ITO, PALETTE
+from funnel_lib._chart_data import (
+    BASELINE_NAME,
+    FLAG_WORDS,
+    baseline_label,
+    check_result,
+    funnel_bars,
+    ladder_data,
+    ladder_top,
+    survival,
+    yes_label,
+)
+from funnel_lib._chart_style import BASELINE_GREY, FIT_GREY, MODEL_NOTE, OKABE_ITO, PALETTE
+from funnel_lib._format import count_of, pct
 from funnel_lib.simulate import SimulationResult
-from funnel_lib.stages import Stage
-from funnel_lib.thresholds import DEFAULT_THRESHOLDS
-from funnel_lib.widgets._common import pct
+from funnel_lib.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from funnel_lib.widgets._state import MAX_STEPS
 
 __all__ = ["SvgChartWidget", "SvgChart", "SvgFunnelChart", "SvgDuelChart", "MAX_SVG_STEPS"]
 
-MAX_SVG_STEPS = 16
+MAX_SVG_STEPS = MAX_STEPS
 """The most steps the funnel chart draws (the builder's limit)."""
 
 _ESM = resources.files("funnel_lib.widgets").joinpath("_svg_chart.js").read_text(encoding="utf-8")
@@ -66,9 +76,8 @@ _CSS = """
 _COLOURS = {
     "yes": PALETTE["yes"], "drifted": PALETTE["drifted"], "declined": PALETTE["declined"],
     "ask": PALETTE["ask"], "readiness": PALETTE["readiness"], "resistance": PALETTE["resistance"],
-    "stagnation": PALETTE["stagnation"], "fit": "#BBBBBB", "baseline": "#6E6E6E",
+    "stagnation": PALETTE["stagnation"], "fit": FIT_GREY, "baseline": BASELINE_GREY,
 }
-_FLAG_WORDS = {"resistance": "too big (resistance)", "stagnation": "too small (stagnation)"}
 
 
 class SvgChartWidget(anywidget.AnyWidget):
@@ -168,8 +177,12 @@ class SvgFunnelChart(SvgChart):
         super().__init__("funnel", presenter=presenter)
         self.title = title
 
-    def update(self, result: SimulationResult, baseline: float) -> None:
+    def update(self, result: SimulationResult, baseline: float, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+               flags: tuple[str | None, ...] | None = None) -> None:
         """Send the numbers and words for ``result`` and the ``baseline`` conversion to the browser.
+
+        The band of asks that fit uses ``thresholds`` (the checker's); ``flags`` are the checker's
+        :attr:`~funnel_lib.framework.Report.fit_flags` for the same design, computed here when left out.
 
         >>> from funnel_lib.examples import get_example
         >>> from funnel_lib.simulate import simulate
@@ -179,48 +192,32 @@ class SvgFunnelChart(SvgChart):
         True
         >>> chart.close()
         """
-        if not isinstance(result, SimulationResult):
-            raise TypeError(f"result must be a SimulationResult, got {result!r} ({type(result).__name__})")
-        table = result.table
-        n = len(table)
-        if not 0 < n <= MAX_SVG_STEPS:
-            raise ValueError(f"result must have between 1 and {MAX_SVG_STEPS} steps, got {n}")
-        size = 1.0 if result.users is None else float(result.users)
-        t = DEFAULT_THRESHOLDS
-        conversion = [s.stage is Stage.CONVERSION for s in result.funnel.steps]
-        asks = [float(a) for a in table["ask"]]
-        readiness = [float(r) for r in table["readiness"]]
-        flags = fit_flags(asks, readiness, conversion, t)
+        n = check_result(result, MAX_SVG_STEPS)
+        bars = funnel_bars(result)
+        ladder = ladder_data(result, thresholds, flags)
         steps = []
-        needed = 10.0
-        for i, name in enumerate(table["name"]):
-            yes = float(table["said_yes"].iloc[i]) / size
-            drifted = float(table["drifted"].iloc[i]) / size
-            declined = float(table["declined"].iloc[i]) / size
-            r = readiness[i]
+        for i, name in enumerate(bars.names):
+            r = float(ladder.readiness[i])
             known = not math.isnan(r)
-            base = r if known else 0.0
-            high = base + (t.readiness_gap if conversion[i] else t.resistance_gap)
-            low = max(base - t.stagnation_gap, 0.0)
-            needed = max(needed, high + 0.5, asks[i] + 0.5)
-            flag = flags[i] or ""
+            flag = ladder.flags[i] or ""
             steps.append({
-                "n": i + 1, "name": str(name), "yes": yes, "drifted": drifted, "declined": declined,
-                "yes_text": pct(yes) + (" convert" if i == n - 1 else ""), "ask": asks[i],
-                "readiness": round(r, 3) if known else None,
+                "n": i + 1, "name": name, "yes": float(bars.yes[i]), "drifted": float(bars.drifted[i]),
+                "declined": float(bars.declined[i]), "yes_text": yes_label(float(bars.yes[i]), i == n - 1),
+                "ask": float(ladder.ask[i]), "readiness": round(r, 3) if known else None,
                 "readiness_text": f"{r:.1f}" if known else "unknown",
-                "low": low, "high": high, "flag": flag, "flag_text": _FLAG_WORDS.get(flag, ""),
+                "low": float(ladder.low[i]) if known else 0.0, "high": float(ladder.high[i]) if known else 0.0,
+                "flag": flag, "flag_text": FLAG_WORDS.get(flag, ""),
             })
         baseline = float(baseline)
-        who = result.audience.name
-        title = f"{self.title}: {who} audience"
-        rows = [[f"{s['n']}. {s['name']}", pct(s["yes"]), pct(s["drifted"]), pct(s["declined"]), f"{s['ask']:g}",
-                 s["readiness_text"], s["flag_text"] or "fits"] for s in steps]
-        rows.append(["One big ask (last step only)", pct(baseline), "", "", f"{asks[-1]:g}", "", ""])
+        title = f"{self.title}: {result.audience.name} audience"
+        rows = [[f"{i + 1}. {name}", pct(bars.yes[i]), pct(bars.drifted[i]), pct(bars.declined[i]),
+                 f"{ladder.ask[i]:g}", steps[i]["readiness_text"], steps[i]["flag_text"] or "fits"]
+                for i, name in enumerate(bars.names)]
+        rows.append([BASELINE_NAME, pct(baseline), "", "", f"{ladder.ask[-1]:g}", "", ""])
         self._send({
             "title": title, "steps": steps, "baseline": baseline,
-            "baseline_name": "One big ask (last step only)", "baseline_label": f"{pct(baseline)} if asked only this",
-            "ladder_title": "Is each ask the right size?", "ymax": min(max(12.0, 4.0 * math.ceil(needed / 4.0)), 24.0),
+            "baseline_name": BASELINE_NAME, "baseline_label": baseline_label(baseline),
+            "ladder_title": "Is each ask the right size?", "ymax": ladder_top(ladder),
             "summary": self._describe(title, steps, baseline), "note": MODEL_NOTE, "colours": _COLOURS,
             "table_head": ["step", "said yes (share of audience)", "drifted away", "declined", "ask (0–10)",
                            "readiness of people arriving", "ask fits?"],
@@ -229,7 +226,7 @@ class SvgFunnelChart(SvgChart):
 
     @staticmethod
     def _describe(title: str, steps: list[dict[str, Any]], baseline: float) -> str:
-        parts = [f"{title}. {len(steps)} step{'s' * (len(steps) != 1)}."]
+        parts = [f"{title}. {count_of(len(steps), 'step')}."]
         for s in steps:
             parts.append(f"Step {s['n']}, {s['name']}: {pct(s['yes'])} of the audience say yes, "
                          f"{pct(s['drifted'])} drift away, {pct(s['declined'])} decline.")
@@ -278,18 +275,20 @@ class SvgDuelChart(SvgChart):
         'Still in after each step, warm audience'
         >>> chart.close()
         """
-        lines = []
+        lines: list[dict[str, Any]] = []
         sentences = []
+        curves: list[list[float]] = []
         for role, dash, result, name in (("a", "7 4", a, name_a), ("b", None, b, name_b)):
-            still = [1.0, *(float(v) for v in result.table["share_of_start"])]
+            still = [float(v) for v in survival(result)]
             n = len(still) - 1
-            lines.append({"label": f"{name} ({n} step{'s' * (n != 1)})", "colour": PALETTE[role], "dash": dash,
-                          "text_colour": OKABE_ITO["black"], "points": still, "end_label": f"{pct(still[-1])} convert"})
+            curves.append(still)
+            lines.append({"label": f"{name} ({count_of(n, 'step')})", "colour": PALETTE[role], "dash": dash,
+                          "text_colour": OKABE_ITO["black"], "points": still,
+                          "end_label": f"{pct(still[-1])} convert"})
             sentences.append(f"{name}: {', '.join(pct(v) for v in still[1:])} still in after steps 1 to {n}; "
                              f"{pct(still[-1])} convert.")
         title = f"Still in after each step, {a.audience.name} audience"
-        longest = max(len(line["points"]) for line in lines)
-        rows = [[str(k)] + [pct(line["points"][k]) if k < len(line["points"]) else "" for line in lines]
-                for k in range(longest)]
+        longest = max(len(curve) for curve in curves)
+        rows = [[str(k)] + [pct(curve[k]) if k < len(curve) else "" for curve in curves] for k in range(longest)]
         self._send({"title": title, "lines": lines, "summary": f"{title}. " + " ".join(sentences),
                     "note": MODEL_NOTE, "table_head": ["step (0 = start)", name_a, name_b], "table_rows": rows})
