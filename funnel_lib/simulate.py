@@ -85,6 +85,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from funnel_lib._format import pair_names
 from funnel_lib._validate import (
     between,
     check_funnel,
@@ -471,9 +472,7 @@ def compare(funnel_a: Funnel, funnel_b: Funnel, audience: str | Audience = "cold
     check_funnel("funnel_a", funnel_a, purpose="comparing")
     check_funnel("funnel_b", funnel_b, purpose="comparing")
     results = [simulate(f, audience, params=params) for f in (funnel_a, funnel_b)]
-    names = [funnel_a.name or "funnel A", funnel_b.name or "funnel B"]
-    if names[0] == names[1]:
-        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    names = list(pair_names(funnel_a.name, funnel_b.name))
     base = results[0].conversion
     frame = pd.DataFrame({
         "steps": [len(funnel_a), len(funnel_b)],
