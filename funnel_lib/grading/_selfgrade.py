@@ -452,6 +452,10 @@ def _warm_feedback(temp: Course, name: str, notebook: Path) -> None:
     exporter = HTMLExporter(config=app.config)
     exporter.register_preprocessor(CSSHTMLHeaderPreprocessor, enabled=True)
     nb = nbformat.reads(notebook.read_text(encoding="utf-8"), as_version=4)
+    for cell in nb.cells:  # what nbgrader's GetGrades adds to graded cells
+        meta = cell.metadata.get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade"):
+            meta["score"], meta["points"] = 0.0, float(meta.get("points") or 0.0)
     exporter.from_notebook_node(nb, resources={"nbgrader": {"notebook": name, "score": 0.0, "max_score": 0.0,
                                                             "late_penalty": 0.0}})
 
