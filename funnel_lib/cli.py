@@ -114,6 +114,9 @@ def add_grade_command(subparsers: Any) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     """Run ``funnel grade``."""
+    from funnel_lib.grading._isolation import probe_in_background
+
+    probe_in_background()  # bubblewrap is tried while the grading machinery loads
     from funnel_lib.grading import CourseError, grade_notebook
 
     try:
@@ -188,6 +191,10 @@ def run_autograde(args: argparse.Namespace) -> int:
         print("funnel autograde: error: the assignment is required (or use --check-isolation)", file=sys.stderr)
         return EXIT_USAGE
     isolation = {"auto": None, "require": True, "off": False}[args.isolation]
+    if isolation is not False:
+        from funnel_lib.grading._isolation import probe_in_background
+
+        probe_in_background()
     try:
         limits = Limits(memory_bytes=args.memory if isinstance(args.memory, int) else _size(args.memory),
                         cpu_seconds=args.cpu_time, max_processes=args.max_processes,
