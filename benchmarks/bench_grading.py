@@ -115,6 +115,68 @@ def grade_times(base: Path, copies: int) -> tuple[list[float], list[int]]:
     return times, codes
 
 
+def phase_times(base: Path) -> list[tuple[str, float]]:
+    """Where one ``grade_notebook`` call (in this process) spends its time: (phase, seconds), in order.
+
+    The phases are the functions ``funnel grade`` runs one after another; the worker's own timings
+    (checker start, sanitize, execute, clean-kernel check) come from its result file.
+    """
+    import contextlib
+    import functools
+    import io
+    import json
+
+    import funnel_lib.grading._autograde as autograde_module
+    import funnel_lib.grading._merging as merging
+    import funnel_lib.grading._planning as planning
+    import funnel_lib.grading._selfgrade as selfgrade
+
+    found: list[tuple[str, float]] = []
+    patched = [(selfgrade, "_temporary_course"), (selfgrade, "autograde_call"), (planning._Plan, "build"),
+               (merging, "_merge"), (selfgrade, "_feedback")]
+    originals = []
+    for owner, name in patched:
+        if name == "autograde_call":
+            owner, name = autograde_module, "autograde"
+        original = getattr(owner, name)
+        originals.append((owner, name, original))
+
+        @functools.wraps(original)
+        def timed_call(*args: object, __original: object = original, __name: str = name, **kwargs: object) -> object:
+            began = time.monotonic()
+            try:
+                return __original(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                found.append((__name, time.monotonic() - began))
+
+        setattr(owner, name, staticmethod(timed_call) if owner is planning._Plan else timed_call)
+    keep = os.environ.get("FUNNEL_GRADING_KEEP")
+    os.environ["FUNNEL_GRADING_KEEP"] = "1"
+    try:
+        folder = base / "phases"
+        folder.mkdir(parents=True)
+        target = folder / f"{REAL}.ipynb"
+        shutil.copyfile(ROOT / "solutions" / REAL / f"{REAL}.ipynb", target)
+        said = io.StringIO()
+        began = time.monotonic()
+        with contextlib.redirect_stderr(said):  # "kept the grading folders in DIR"
+            selfgrade.grade_notebook(target, ROOT)
+        found.append(("grade_notebook (whole call)", time.monotonic() - began))
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+        if keep is None:
+            os.environ.pop("FUNNEL_GRADING_KEEP", None)
+    for line in said.getvalue().splitlines():
+        if line.startswith("kept the grading folders in "):
+            kept = Path(line.removeprefix("kept the grading folders in ").strip())
+            for result in kept.glob("work/*/result.json"):
+                timings = json.loads(result.read_text(encoding="utf-8")).get("timings", {})
+                found.extend((f"  worker: {key}", value) for key, value in timings.items())
+            shutil.rmtree(kept, ignore_errors=True)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=60)
@@ -171,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {f'funnel grade, median of {len(times)} (target <= 3 s)':<40}{median:>9.1f}  "
                   f"{'ok' if grade_ok else 'MISSED'}  (runs: {', '.join(f'{t:.1f}' for t in times)} s; "
                   f"exit codes {codes})")
+            print("  phases of one grade_notebook call (in process, after the imports):")
+            for phase, seconds in phase_times(base / "grade"):
+                print(f"    {phase:<38}{seconds:>9.2f} s")
         return 0 if same and ratio <= TARGET and grade_ok else 1
     finally:
         if args.keep:

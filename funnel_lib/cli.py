@@ -125,6 +125,9 @@ def add_grade_command(subparsers: Any) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     """Run ``funnel grade``."""
+    from funnel_lib.grading._isolation import probe_in_background
+
+    probe_in_background()  # bubblewrap is tried while the grading machinery loads
     from funnel_lib.grading import grade_notebook
 
     # a CourseError (not a notebook of the course, no such course, ...) is a usage error: see main()
@@ -195,6 +198,10 @@ def run_autograde(args: argparse.Namespace) -> int:
         print("funnel autograde: error: the assignment is required (or use --check-isolation)", file=sys.stderr)
         return EXIT_USAGE
     isolation = {"auto": None, "require": True, "off": False}[args.isolation]
+    if isolation is not False:
+        from funnel_lib.grading._isolation import probe_in_background
+
+        probe_in_background()
     try:  # the limits come straight from the command line: a value they refuse is a usage error
         limits = Limits(memory_bytes=args.memory if isinstance(args.memory, int) else _size(args.memory),
                         cpu_seconds=args.cpu_time, max_processes=args.max_processes,
@@ -263,10 +270,9 @@ def _skip_slow_unused_imports() -> list[str]:
     """
     if "jsonschema" in sys.modules:
         return []
-    skipped = [name for name in _SLOW_UNUSED_MODULES if name not in sys.modules]
-    for name in skipped:
-        sys.modules[name] = None  # type: ignore[assignment]  # documented: `import name` now raises ImportError
-    return skipped
+    from funnel_lib.grading._shim import without_modules  # standalone: imports nothing else
+
+    return without_modules(_SLOW_UNUSED_MODULES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

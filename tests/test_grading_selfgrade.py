@@ -67,6 +67,38 @@ def test_grade_right_answers_twice(template: Path, tmp_path: Path, capsys: pytes
 
 
 @pytest.mark.slow
+def test_exercise_definition_is_prepared_once_per_source(template: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generated definition is reused from the cache until a source file changes; same results."""
+    import funnel_lib.grading._selfgrade as selfgrade
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    course = tmp_path / "course"
+    shutil.copytree(template, course)
+    generated: list[str] = []
+    original = selfgrade._generated_course
+
+    def counting(*args: object, **kwargs: object) -> object:
+        generated.append("generate")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selfgrade, "_generated_course", counting)
+    notebook = learner_copy(template, tmp_path / "ps1", "wrong")
+    first = grade_notebook(notebook, course, feedback=False)
+    second = grade_notebook(notebook, course, feedback=False)
+    assert generated == ["generate"]
+    assert [q.row() for q in second.questions] == [q.row() for q in first.questions]
+    assert len(list((tmp_path / "cache" / "funnel_lib" / "grade").glob("*.db"))) == 1
+    source = course / "source" / gf.ASSIGNMENT / "toy.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].source += "\n\n(edited)"
+    nbformat.write(nb, source)
+    third = grade_notebook(notebook, course, feedback=False)
+    assert generated == ["generate", "generate"]
+    assert [q.row() for q in third.questions] == [q.row() for q in first.questions]
+
+
+@pytest.mark.slow
 def test_grade_failing_answers(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     notebook = learner_copy(template, tmp_path / "ps1", "half")
     original = notebook.read_bytes()

@@ -126,11 +126,14 @@ def test_a_reused_clean_kernel_is_reset_first() -> None:
     assert where == {1: 2} and "restore" in checker.cells[1].source
     config = Config()
     config.HistoryManager.enabled = False
+    config.InteractiveShell.cache_size = 0  # as the clean kernel starts (no output cache: a cheap reset)
     shell = InteractiveShell(config=config)
     try:
+        assert not shell.displayhook.do_full_cache
         shell.run_cell("rate = 0.3  # the previous student's answer")
+        shell.run_cell("rate")
         assert shell.run_cell(RESET_SOURCE).success
-        assert "rate" not in shell.user_ns
+        assert "rate" not in shell.user_ns and "_" not in shell.user_ns
     finally:
         shell.cleanup()
 

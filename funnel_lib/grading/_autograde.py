@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 from funnel_lib.grading._course import Course, CourseError, load_course, shared_engines
 from funnel_lib.grading._merging import _check_gradebook, _graded_by_nbgrader
@@ -88,6 +88,7 @@ def autograde(
     reports_dir: str | os.PathLike[str] | None = None,
     extra_protected: Sequence[str | os.PathLike[str]] = (),
     isolation: bool | None = None,
+    while_grading: Callable[[], Any] | None = None,
 ) -> AutogradeReport:
     """Autograde every submission of ``assignment`` in parallel; return the per-student report.
 
@@ -98,7 +99,9 @@ def autograde(
     ``Execute.timeout``; ``progress`` is a stream for the progress bar (None: silent);
     ``reports_dir`` is where the CSV and the resume state go (default: ``<course>/reports``);
     ``isolation`` runs every kernel in bubblewrap (see ``_isolation.py``): None uses it when this
-    machine allows it, True requires it (``CourseError`` otherwise), False turns it off.
+    machine allows it, True requires it (``CourseError`` otherwise), False turns it off;
+    ``while_grading`` is called once in a thread of this process when every student has been handed
+    to a worker (to prepare what comes after grading; its errors are ignored, and it is waited for).
 
     >>> autograde("ps1", course="/nonexistent")
     Traceback (most recent call last):
@@ -149,6 +152,7 @@ def autograde(
     try:
         plan = _Plan.build(course, assignment, run_dir, limits, cell_timeout, student_timeout, extra_protected)
         plan.isolation = jail_info
+        plan.while_grading = while_grading
         todo: list[str] = []
         for student in everyone:
             fingerprint = _fingerprint(course.submission_dir(student, assignment))

@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ __all__ = [
     "Layer",
     "cached_probe",
     "probe",
+    "probe_in_background",
     "remove_worker_cgroups",
 ]
 
@@ -520,17 +522,36 @@ class Jail:
 
 
 _PROBED: list[Isolation] = []
+_PROBING: list[threading.Thread] = []
 
 
 def cached_probe() -> Isolation:
-    """:func:`probe` once per process (it starts bubblewrap once).
+    """:func:`probe` once per process (it starts bubblewrap once); waits for :func:`probe_in_background`.
 
     >>> cached_probe() is cached_probe()
     True
     """
+    if _PROBING and _PROBING[0] is not threading.current_thread():
+        _PROBING[0].join()
     if not _PROBED:
         _PROBED.append(probe())
     return _PROBED[0]
+
+
+def probe_in_background() -> None:
+    """Start :func:`cached_probe` in a thread, so that the caller imports and prepares while bubblewrap is tried.
+
+    The thread mostly waits for the check's process. :func:`cached_probe` waits for it, so it has ended
+    before anything forks.
+
+    >>> probe_in_background(); cached_probe() is cached_probe()
+    True
+    """
+    if _PROBED or _PROBING:
+        return
+    thread = threading.Thread(target=cached_probe, name="funnel-isolation-probe", daemon=True)
+    _PROBING.append(thread)
+    thread.start()
 
 
 def remove_worker_cgroups(spec: str | None, worker_pid: int) -> int:

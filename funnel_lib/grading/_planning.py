@@ -8,7 +8,7 @@ import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from funnel_lib.grading._course import (
     Course,
@@ -47,6 +47,8 @@ class _Plan:
     read_deny: list[str]
     write_deny: list[str]
     isolation: str | None = None
+    #: called once, in a thread of the parent, when every student has been handed to a worker
+    while_grading: Callable[[], Any] | None = None
 
     @classmethod
     def build(cls, course: Course, assignment: str, run_dir: Path, limits: Limits, cell_timeout: int | None,

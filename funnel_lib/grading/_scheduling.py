@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
     pending = deque(todo)
     slots: list[_Slot] = []
     _INTERRUPTED[0] = False
+    helper: threading.Thread | None = None
 
     def hand_out() -> None:
         while pending and len(slots) < min(jobs, len(todo)):
@@ -86,6 +88,11 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
     try:
         while pending or any(slot.student for slot in slots):
             hand_out()
+            if helper is None and plan.while_grading is not None and not pending:
+                # every student is handed out, so no worker is forked after this thread starts
+                helper = threading.Thread(target=_quietly, args=(plan.while_grading,), daemon=True,
+                                          name="funnel-grading-helper")
+                helper.start()
             busy = [slot for slot in slots if slot.student is not None]
             waits = [slot.conn for slot in busy] + [slot.process.sentinel for slot in slots]
             ready = set(multiprocessing.connection.wait(waits, timeout=0.5))
@@ -133,6 +140,16 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
     finally:
         for slot in slots:
             _end_slot(plan, slot, kill=slot.student is not None)
+        if helper is not None:
+            helper.join(timeout=60)
+
+
+def _quietly(work: Any) -> None:
+    """Run ``work()`` (a preparation while the workers grade); a failure only costs the time saved."""
+    try:
+        work()
+    except Exception:  # noqa: BLE001 - an optimisation must never break grading
+        pass
 
 
 def _kill_worker(process: Any) -> None:

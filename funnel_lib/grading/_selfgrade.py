@@ -208,11 +208,46 @@ def _quiet_logger(name: str) -> logging.Logger:
     return logger
 
 
-def _temporary_course(course: Course, assignment: str, root: Path) -> Course:
-    """A private copy of the course holding only ``assignment``'s source, with its own gradebook."""
-    from nbgrader.converters import GenerateAssignment
-    from nbgrader.utils import temp_attrs
+_IGNORED = (".ipynb_checkpoints", "__pycache__")
 
+
+def _cache_dir() -> Path:
+    """Where ``funnel grade`` keeps prepared exercise definitions (``$XDG_CACHE_HOME/funnel_lib/grade``).
+
+    >>> _cache_dir().parts[-2:]
+    ('funnel_lib', 'grade')
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "funnel_lib" / "grade"
+
+
+def _definition_key(course: Course, assignment: str, config_text: str) -> str:
+    """A digest of everything the prepared definition depends on: the course's configuration, every file of
+    the assignment's source, nbgrader's version and the code that prepares it (this module and ``_course.py``)."""
+    import hashlib
+
+    import nbgrader
+
+    from funnel_lib.grading import _course
+
+    digest = hashlib.sha256()
+    for part in (nbgrader.__version__, course.course_id, assignment, config_text):
+        digest.update(str(part).encode() + b"\0")
+    for module in (__file__, _course.__file__):
+        digest.update(Path(module).read_bytes() + b"\0")
+    source = course.source_dir / assignment
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and not set(p.relative_to(source).parts) & set(_IGNORED)):
+        digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _temporary_course(course: Course, assignment: str, root: Path) -> Course:
+    """A private copy of the course holding only ``assignment``'s source, with its own gradebook.
+
+    The gradebook holding the assignment's definition (what ``nbgrader generate_assignment`` records) is
+    kept in :func:`_cache_dir`, keyed by a digest of the sources and configuration it came from, so that
+    grading the same exercise again skips generating it.
+    """
     config_text = (course.root / "nbgrader_config.py").read_text(encoding="utf-8")
     db = root / "gradebook.db"
     (root / "nbgrader_config.py").write_text(
@@ -223,7 +258,35 @@ def _temporary_course(course: Course, assignment: str, root: Path) -> Course:
     )
     source_name = course.coursedir.source_directory
     shutil.copytree(course.source_dir / assignment, root / source_name / assignment,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                    ignore=shutil.ignore_patterns(*_IGNORED))
+    try:
+        key = _definition_key(course, assignment, config_text)
+    except OSError:
+        key = ""
+    cached = _cache_dir() / f"{key}.db" if key else None
+    if cached is not None and cached.is_file():
+        try:
+            shutil.copyfile(cached, db)
+            return load_course(root)
+        except OSError:
+            pass
+    temp = _generated_course(course, assignment, root, db)
+    if cached is not None:
+        try:  # atomically, so that a run at the same time never reads half a file
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            shutil.copyfile(db, partial)
+            os.replace(partial, cached)
+        except OSError:
+            pass
+    return temp
+
+
+def _generated_course(course: Course, assignment: str, root: Path, db: Path) -> Course:
+    """Run nbgrader's ``generate_assignment`` in the temporary course at ``root`` (its gradebook: ``db``)."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.utils import temp_attrs
+
     new_gradebook(db)
     temp = load_course(root)
     with temp_attrs(temp.coursedir, assignment_id=assignment):
@@ -305,8 +368,10 @@ def grade_notebook(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
         protected = [found.source_dir, found.step_dir("submitted"), found.step_dir("autograded")]
+        warm = (lambda: _warm_feedback(temp, name, path)) if feedback else None
         report = autograde(assignment, temp, jobs=1, force=True, progress=None, reports_dir=root / "reports",
-                           cell_timeout=cell_timeout, extra_protected=[str(p) for p in protected])
+                           cell_timeout=cell_timeout, extra_protected=[str(p) for p in protected],
+                           while_grading=warm)
         result = report.results[0] if report.results else None
         status = result.status if result else "error"
         reason = result.reason if result else "nothing was graded"
@@ -354,10 +419,9 @@ def grade_notebook(
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple[Path | None, bool]:
-    """Generate nbgrader's HTML feedback in the temporary course and copy it beside the learner's notebook."""
+def _feedback_config(temp: Course) -> Any:
+    """The temporary course's configuration for nbgrader's feedback, with hidden tests always hidden."""
     from nbgrader.converters import GenerateFeedback
-    from nbgrader.utils import temp_attrs
     from traitlets.config import Config
 
     config = Config(temp.config)
@@ -369,6 +433,39 @@ def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple
     if hide not in steps:  # any course: the learner never sees hidden tests
         steps.insert(1, hide)
     config.GenerateFeedback.preprocessors = steps
+    return config
+
+
+def _warm_feedback(temp: Course, name: str, notebook: Path) -> None:
+    """Render the learner's notebook once with the feedback template and throw the page away.
+
+    Runs in a thread while the kernel works, so that :func:`_feedback` afterwards finds the regular
+    expressions, entity tables and style sheet that HTML export builds on first use ready (about half
+    of its time). Nothing is written.
+    """
+    import nbformat
+    from nbconvert.exporters import HTMLExporter
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import GenerateFeedback
+
+    app = GenerateFeedback(coursedir=temp.coursedir, config=_feedback_config(temp), log=_quiet_logger("warm"))
+    exporter = HTMLExporter(config=app.config)
+    exporter.register_preprocessor(CSSHTMLHeaderPreprocessor, enabled=True)
+    nb = nbformat.reads(notebook.read_text(encoding="utf-8"), as_version=4)
+    for cell in nb.cells:  # what nbgrader's GetGrades adds to graded cells
+        meta = cell.metadata.get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade"):
+            meta["score"], meta["points"] = 0.0, float(meta.get("points") or 0.0)
+    exporter.from_notebook_node(nb, resources={"nbgrader": {"notebook": name, "score": 0.0, "max_score": 0.0,
+                                                            "late_penalty": 0.0}})
+
+
+def _feedback(temp: Course, assignment: str, name: str, notebook: Path) -> tuple[Path | None, bool]:
+    """Generate nbgrader's HTML feedback in the temporary course and copy it beside the learner's notebook."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.utils import temp_attrs
+
+    config = _feedback_config(temp)
     with temp_attrs(temp.coursedir, assignment_id=assignment, student_id=LEARNER):
         app = GenerateFeedback(coursedir=temp.coursedir, config=config, log=_quiet_logger("feedback"))
         app.force = True

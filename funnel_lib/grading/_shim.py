@@ -15,7 +15,9 @@ instead of ``python -m ipykernel_launcher -f ...``. Before any student code exis
    notebook code, ``ctypes`` library loading, ``gc`` object walks and ``sys.settrace``/``setprofile``;
 3. snapshots every protected module (``funnel_lib`` and the assignment's helper modules) right after
    it is imported, so that the guard can detect and undo later monkey-patching;
-4. starts ipykernel in this same process and loads the guard (``_guard.py``) into the shell.
+4. starts ipykernel in this same process, without its optional debugger (``debugpy``: a grading
+   kernel is never debugged, and loading it costs a tenth of a second or more per kernel), and
+   loads the guard (``_guard.py``) into the shell.
 
 This file is standalone (no ``funnel_lib`` import) so that it adds no start-up time to the kernel.
 
@@ -35,7 +37,7 @@ import json
 import os
 import sys
 
-__all__ = ["Policy", "apply_limits", "main", "make_audit_hook"]
+__all__ = ["KERNEL_EXTRAS", "Policy", "allow_modules", "apply_limits", "main", "make_audit_hook", "without_modules"]
 
 ARM_EVENT = "funnel_lib.grading.arm"
 GUARD_EVENT = "funnel_lib.grading.guard"
@@ -57,6 +59,8 @@ USER_FRAME_EVENTS = frozenset({
 WATCHED = (PROCESS_EVENTS | SIGNAL_EVENTS | READ_EVENTS | WRITE_EVENTS | USER_FRAME_EVENTS
            | {"open", "sys.addaudithook", ARM_EVENT, GUARD_EVENT})
 CODE_SUFFIXES = (".py", ".pth", ".pyc", ".pyw")
+#: Optional packages ipykernel loads as it starts that a grading kernel never uses (the debugger).
+KERNEL_EXTRAS = ("debugpy",)
 
 
 def _norm(path: str) -> str:
@@ -328,6 +332,31 @@ class _SnapshotLoader:
         return getattr(self._loader, name)
 
 
+def without_modules(names: tuple[str, ...] | list[str]) -> list[str]:
+    """Make ``import NAME`` fail for each of ``names`` not imported yet; return those names (see :func:`allow_modules`).
+
+    >>> hidden = without_modules(["_funnel_no_such_module"])
+    >>> try:
+    ...     import _funnel_no_such_module
+    ... except ImportError:
+    ...     print("hidden")
+    hidden
+    >>> allow_modules(hidden); "_funnel_no_such_module" in sys.modules
+    False
+    """
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment] - `import name` now raises ImportError
+    return hidden
+
+
+def allow_modules(names: list[str]) -> None:
+    """Undo :func:`without_modules` (later imports of ``names`` work as usual)."""
+    for name in names:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
+
+
 def _load_guard(path: str) -> object:
     import importlib.util
 
@@ -371,10 +400,12 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs as t
 
     sys.argv = ["ipykernel_launcher", *rest[2:]]
     sys.path[0] = os.getcwd()
+    hidden = without_modules(KERNEL_EXTRAS)  # ipykernel then starts without its debugger
     from ipykernel import kernelapp
 
     app = kernelapp.IPKernelApp.instance()
     app.initialize()
+    allow_modules(hidden)
     guard.install(app.shell, snapshots, settings.get("roles", {}))  # type: ignore[attr-defined]
     del snapshots, guard, policy, settings
     sys.audit(ARM_EVENT)

@@ -176,6 +176,9 @@ def _start_checker(task: Task, config: Any, limits: Limits, source: Path, ignore
     if getattr(km, "ipykernel", False) and not any(a.startswith("--HistoryManager.hist_file") for a in extra):
         extra.append("--HistoryManager.hist_file=:memory:")
     extra.append(f"--IPKernelApp.exec_lines={PRELOAD}")  # the libraries load while the student's kernel runs
+    # no output cache (``_``, ``Out``): tests never read it here, and without it the namespace reset between
+    # students skips IPython's full garbage collection
+    extra.append("--InteractiveShell.cache_size=0")
     try:
         run_sync(km.start_kernel)(extra_arguments=extra, cwd=str(check_box))
     except Exception:  # noqa: BLE001 - the second opinion then reports that it could not run
