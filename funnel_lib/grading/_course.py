@@ -17,10 +17,11 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from nbgrader.coursedir import CourseDirectory
@@ -71,7 +72,7 @@ def find_course_root(start: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-def load_config(root: Path) -> "Config":
+def load_config(root: Path) -> Config:
     """Load the configuration nbgrader would use in ``root``: Jupyter config dirs, then the course's file."""
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config import Config
@@ -98,16 +99,17 @@ class Course:
     """An nbgrader course directory with its loaded configuration (made by :func:`load_course`).
 
     >>> import tempfile, pathlib
+    >>> config = 'c = get_config()\\nc.CourseDirectory.source_directory = "solutions"'
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = (pathlib.Path(tmp) / "nbgrader_config.py").write_text('c = get_config()\\nc.CourseDirectory.source_directory = "solutions"')
+    ...     _ = (pathlib.Path(tmp) / "nbgrader_config.py").write_text(config)
     ...     course = load_course(tmp)
     ...     course.source_dir.name, course.assignments(), course.db_url.endswith("gradebook.db")
     ('solutions', [], True)
     """
 
     root: Path
-    config: "Config" = field(repr=False)
-    coursedir: "CourseDirectory" = field(repr=False)
+    config: Config = field(repr=False)
+    coursedir: CourseDirectory = field(repr=False)
 
     @property
     def db_url(self) -> str:
@@ -164,8 +166,6 @@ class Course:
 
     def gradebook_assignments(self) -> list[str]:
         """Assignment ids known to the gradebook (created by ``nbgrader generate_assignment``)."""
-        from nbgrader.api import Gradebook
-
         with quiet_gradebook(self.db_url, self.course_id) as gb:
             return sorted(a.name for a in gb.assignments)
 
@@ -330,15 +330,15 @@ def shared_engines() -> Iterator[None]:
         def __getattr__(self, name: str) -> Any:
             return getattr(jsonschema, name)
 
-    api.create_engine = create_engine  # type: ignore[assignment]
-    metadata.create_all = create_all  # type: ignore[method-assign]
-    common.jsonschema = _Schemas()  # type: ignore[assignment]
+    api.create_engine = create_engine
+    metadata.create_all = create_all
+    common.jsonschema = _Schemas()
     try:
         yield
     finally:
-        api.create_engine = original_engine  # type: ignore[assignment]
+        api.create_engine = original_engine
         del metadata.create_all
-        common.jsonschema = jsonschema  # type: ignore[assignment]
+        common.jsonschema = jsonschema
         for engine in engines.values():
             engine.dispose()
 

@@ -33,7 +33,7 @@ def same_cells(a: Any, b: Any) -> bool:
     """
     if len(a.cells) != len(b.cells):
         return False
-    for left, right in zip(a.cells, b.cells):
+    for left, right in zip(a.cells, b.cells, strict=True):  # same length: checked above
         if left.cell_type != right.cell_type or left.source != right.source:
             return False
         if left.metadata.get("nbgrader", {}).get("grade_id") != right.metadata.get("nbgrader", {}).get("grade_id"):
@@ -42,7 +42,10 @@ def same_cells(a: Any, b: Any) -> bool:
 
 
 class InjectExecuted(NbGraderPreprocessor):
-    """Replace execution with the worker's executed notebook (``registry``: notebook -> ("ok", path) | ("fail", why))."""
+    """Replace execution with the worker's executed notebook.
+
+    ``registry`` maps a notebook's name to ``("ok", path)`` or ``("fail", why)``.
+    """
 
     registry: ClassVar[dict[str, tuple[str, str]]] = {}
 

@@ -41,7 +41,6 @@ import sys
 import sysconfig
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 __all__ = [
     "CGROUP_NAME",

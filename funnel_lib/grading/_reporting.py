@@ -105,9 +105,10 @@ class AutogradeReport:
         """A plain-text summary table."""
         rows = [r.row() for r in self.results]
         headers = {"student": "student", "status": "status", "score": "score", "max_score": "max", "reason": "reason"}
-        widths = {key: max([len(headers[key])] + [len(str(row[key])) for row in rows]) for key in ("student", "status", "score", "max_score")}
+        widths = {key: max([len(headers[key])] + [len(str(row[key])) for row in rows])
+                  for key in ("student", "status", "score", "max_score")}
         lines = ["  ".join(headers[k].ljust(widths[k]) for k in widths) + "  reason"]
-        for row, result in zip(rows, self.results):
+        for row, result in zip(rows, self.results, strict=True):  # one row per result
             reason = row["reason"] + (" (skipped: graded before)" if result.skipped else "")
             if len(reason) > 120:
                 reason = reason[:117] + "..."
@@ -136,7 +137,8 @@ def _load_state(path: Path) -> dict[str, dict[str, Any]]:
 def _save_state(path: Path, assignment: str, state: dict[str, dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"assignment": assignment, "students": state}, indent=1, sort_keys=True), encoding="utf-8")
+    text = json.dumps({"assignment": assignment, "students": state}, indent=1, sort_keys=True)
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbgrader.preprocessors import Execute
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+from nbgrader.preprocessors import Execute
 
 __all__ = [
     "GUARD_PATH",
@@ -321,7 +321,7 @@ class SandboxKernelManager(AsyncKernelManager):
             return
         await super()._async_interrupt_kernel()
 
-    interrupt_kernel = _async_interrupt_kernel  # type: ignore[assignment]
+    interrupt_kernel = _async_interrupt_kernel
 
 
 class SandboxExecute(Execute):
