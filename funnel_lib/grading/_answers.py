@@ -35,6 +35,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from funnel_lib.grading._errors import GradingError
+
 __all__ = ["LIBRARIES", "Unsupported", "decode", "dumps", "encode", "loads", "restore"]
 
 #: Top-level packages whose objects may be carried by reference (imported afresh when decoded).
@@ -47,7 +49,7 @@ MAX_DEPTH = 60
 MAX_ITEMS = 2_000_000
 
 
-class Unsupported(TypeError):
+class Unsupported(GradingError, TypeError):
     """A value that cannot be carried as data (the message names its type)."""
 
 

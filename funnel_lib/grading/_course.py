@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from funnel_lib.grading._errors import GradingError
+
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -44,7 +46,7 @@ __all__ = [
 CONFIG_FILE = "nbgrader_config.py"
 
 
-class CourseError(ValueError):
+class CourseError(GradingError, ValueError):
     """A course, assignment, student or notebook that cannot be used (the message says why).
 
     >>> isinstance(CourseError("no such assignment"), ValueError)

@@ -17,11 +17,20 @@ from typing import Any, ClassVar
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from funnel_lib.grading._errors import GradingError
+
 __all__ = ["GradingFailed", "InjectExecuted", "InjectSanitized", "same_cells"]
 
 
-class GradingFailed(RuntimeError):
-    """The worker could not execute this notebook (the message says why)."""
+class GradingFailed(GradingError, RuntimeError):
+    """The worker could not execute this notebook (the message says why); nbgrader records it as a failed submission.
+
+    >>> from funnel_lib.grading import GradingError, GradingFailed
+    >>> issubclass(GradingFailed, GradingError), issubclass(GradingFailed, RuntimeError)
+    (True, True)
+    """
+
+    __module__ = "funnel_lib.grading"
 
 
 def same_cells(a: Any, b: Any) -> bool:

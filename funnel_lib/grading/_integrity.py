@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "Finding",
+    "IntegrityFinding",
     "compare_cells",
     "findings_from_outputs",
     "read_kernel_log",
@@ -87,10 +87,10 @@ COMPUTED_PATH_CALLS = {"open", "glob", "iglob", "listdir", "scandir", "walk", "r
 
 
 @dataclass(frozen=True)
-class Finding:
+class IntegrityFinding:
     """One integrity finding: a stable code, ``review`` or ``note``, a message, and where.
 
-    >>> Finding("MC-EXEC", "review", "runs code from a string (exec)", "rate_answer").line()
+    >>> IntegrityFinding("MC-EXEC", "review", "runs code from a string (exec)", "rate_answer").line()
     'rate_answer: runs code from a string (exec)'
     """
 
@@ -110,6 +110,11 @@ class Finding:
     def to_dict(self) -> dict[str, str]:
         """A JSON-friendly dict."""
         return asdict(self)
+
+
+#: The old name, private to the package: ``_worker.py`` and ``tests/test_grading_integrity.py`` still import it
+#: from here (the public name is :class:`IntegrityFinding`; ``funnel_lib.Finding`` is the design checker's).
+Finding = IntegrityFinding
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -165,12 +170,12 @@ class _Scanner(ast.NodeVisitor):
 
     def __init__(self, where: str, local_modules: Iterable[str]) -> None:
         self.where = where
-        self.found: list[Finding] = []
+        self.found: list[IntegrityFinding] = []
         self.aliases: dict[str, str] = {}
         self.protected = set(PROTECTED_MODULES) | set(local_modules)
 
     def add(self, code: str, message: str, severity: str = "review") -> None:
-        finding = Finding(code, severity, message, self.where)
+        finding = IntegrityFinding(code, severity, message, self.where)
         if finding not in self.found:
             self.found.append(finding)
 
@@ -399,7 +404,7 @@ class _Scanner(ast.NodeVisitor):
             self.add("MC-FILES", f"file access with {dotted or name}() to a computed path", "note")
 
 
-def scan_code(source: str, where: str = "", local_modules: Iterable[str] = ()) -> list[Finding]:
+def scan_code(source: str, where: str = "", local_modules: Iterable[str] = ()) -> list[IntegrityFinding]:
     """Scan one cell's code (IPython syntax allowed) for tampering patterns.
 
     >>> for finding in scan_code("get_ipython().input_transformers_post.append(f)", "cell 3"):
@@ -451,7 +456,7 @@ def release_source(source: str, begin: str = "### BEGIN HIDDEN TESTS", end: str 
     return "\n".join(kept).rstrip("\n")
 
 
-def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]]) -> list[Finding]:
+def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]]) -> list[IntegrityFinding]:
     """Compare the graded cells of a submitted notebook with the gradebook's definition of the notebook.
 
     ``source_cells`` lists the gradebook's cells in order, as dicts with ``name``, ``cell_type``,
@@ -477,15 +482,16 @@ def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]])
     return findings
 
 
-def _grade_id_findings(seen: dict[str, int], known: set[str]) -> list[Finding]:
+def _grade_id_findings(seen: dict[str, int], known: set[str]) -> list[IntegrityFinding]:
     """Grade ids claimed by several cells, or unknown to the gradebook (``seen``: grade id -> cells claiming it)."""
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     for name, count in seen.items():
         if count > 1:
-            findings.append(Finding("MC-CELLS", "note", f"{count} cells claim the grade id {name} (copies are ignored)",
-                                    name))
+            message = f"{count} cells claim the grade id {name} (copies are ignored)"
+            findings.append(IntegrityFinding("MC-CELLS", "note", message, name))
         if name not in known:
-            findings.append(Finding("MC-CELLS", "note", f"a cell claims the unknown grade id {name} (ignored)", name))
+            message = f"a cell claims the unknown grade id {name} (ignored)"
+            findings.append(IntegrityFinding("MC-CELLS", "note", message, name))
     return findings
 
 
@@ -494,43 +500,43 @@ def _is_test(cell: dict[str, Any]) -> bool:
     return bool(cell.get("grade") and not cell.get("solution") and cell.get("locked"))
 
 
-def _deleted_cell(cell: dict[str, Any]) -> list[Finding]:
+def _deleted_cell(cell: dict[str, Any]) -> list[IntegrityFinding]:
     """The finding for a gradebook cell missing from the submission (none for an unlocked cell)."""
     name = cell["name"]
     if _is_test(cell):
         message = f"the test cell {name} was deleted (its tests could not run: 0 points)"
-        return [Finding("MC-CELLS", "review", message, name)]
+        return [IntegrityFinding("MC-CELLS", "review", message, name)]
     if cell.get("solution"):
         message = f"the answer cell {name} was deleted (the answer, if any, is in another cell: check it)"
-        return [Finding("MC-CELLS", "review", message, name)]
+        return [IntegrityFinding("MC-CELLS", "review", message, name)]
     if cell.get("locked"):
-        return [Finding("MC-CELLS", "note", f"the read-only cell {name} was deleted", name)]
+        return [IntegrityFinding("MC-CELLS", "note", f"the read-only cell {name} was deleted", name)]
     return []
 
 
-def _changed_cell(cell: dict[str, Any], mine: dict[str, Any]) -> list[Finding]:
+def _changed_cell(cell: dict[str, Any], mine: dict[str, Any]) -> list[IntegrityFinding]:
     """Findings for a submitted cell (``mine``) whose type or read-only source differs from the gradebook's."""
     name = cell["name"]
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     source = mine.get("source", "")
     source = "".join(source) if isinstance(source, list) else source
     if mine.get("cell_type") != cell["cell_type"]:
-        findings.append(Finding("MC-CELLS", "note", f"the cell {name} was changed from {cell['cell_type']} to "
+        findings.append(IntegrityFinding("MC-CELLS", "note", f"the cell {name} was changed from {cell['cell_type']} to "
                                 f"{mine.get('cell_type')} (nbgrader changed it back)", name))
     if cell.get("locked"):
         expected = release_source(cell.get("source") or "")
         if source.strip() != expected.strip() and source.strip() != (cell.get("source") or "").strip():
             kind = "test" if _is_test(cell) else "read-only"
-            findings.append(Finding("MC-CELLS", "note", f"the {kind} cell {name} was edited; nbgrader graded the "
-                                    "original instead", name))
+            message = f"the {kind} cell {name} was edited; nbgrader graded the original instead"
+            findings.append(IntegrityFinding("MC-CELLS", "note", message, name))
     return findings
 
 
 def scan_notebook(submitted: dict[str, Any], source_cells: list[dict[str, Any]],
-                  local_modules: Iterable[str] = ()) -> list[Finding]:
+                  local_modules: Iterable[str] = ()) -> list[IntegrityFinding]:
     """Scan the code a student wrote or changed (answer cells and cells of their own) for tampering."""
     locked = {cell["name"] for cell in source_cells if cell.get("locked")}
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     for index, cell in enumerate(submitted.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
@@ -545,13 +551,14 @@ def scan_notebook(submitted: dict[str, Any], source_cells: list[dict[str, Any]],
     return findings
 
 
-def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str] | None = None) -> list[Finding]:
+def read_kernel_log(path: Path, code_cells: int | None = None,
+                    labels: list[str] | None = None) -> list[IntegrityFinding]:
     """Findings from a grading kernel's log (audit-hook refusals, guard repairs, missing heartbeats).
 
     ``code_cells`` is how many code cells ran (to notice a disabled guard); ``labels`` names the code
     cells in the order they ran (grade id or ``cell N``), to say where a finding happened.
     """
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     posts = 0
     armed = False
     lines = _log_lines(path)
@@ -559,7 +566,8 @@ def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str]
         try:
             record = json.loads(raw)
         except json.JSONDecodeError:
-            findings.append(Finding("MC-GUARD", "review", "the grading log contains text the guard did not write"))
+            message = "the grading log contains text the guard did not write"
+            findings.append(IntegrityFinding("MC-GUARD", "review", message))
             continue
         if not isinstance(record, dict):
             continue
@@ -573,8 +581,9 @@ def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str]
             if finding is not None and (kind != "finding" or finding not in findings):
                 findings.append(finding)
     if code_cells is not None and lines and armed and posts < code_cells:
-        findings.append(Finding("MC-GUARD", "review", f"the grading guard saw {posts} of {code_cells} cells finish "
-                                "(it was disabled or bypassed by notebook code)"))
+        message = (f"the grading guard saw {posts} of {code_cells} cells finish "
+                   "(it was disabled or bypassed by notebook code)")
+        findings.append(IntegrityFinding("MC-GUARD", "review", message))
     return findings
 
 
@@ -586,13 +595,14 @@ def _log_lines(path: Path) -> list[str]:
         return []
 
 
-def _log_finding(record: dict[str, Any], labels: list[str] | None) -> Finding | None:
+def _log_finding(record: dict[str, Any], labels: list[str] | None) -> IntegrityFinding | None:
     """The finding one record of the log reports: a sandbox refusal, a process, a guard finding; else None."""
     kind = record.get("kind")
     if kind == "blocked":
-        return Finding("MC-SANDBOX", "review", f"the sandbox refused {record.get('event')}: {record.get('detail')}")
+        message = f"the sandbox refused {record.get('event')}: {record.get('detail')}"
+        return IntegrityFinding("MC-SANDBOX", "review", message)
     if kind == "process":
-        return Finding("MC-PROCESS", "note", f"started a process ({record.get('event')})")
+        return IntegrityFinding("MC-PROCESS", "note", f"started a process ({record.get('event')})")
     if kind != "finding":
         return None
     number = record.get("cell")
@@ -602,12 +612,12 @@ def _log_finding(record: dict[str, Any], labels: list[str] | None) -> Finding | 
     elif not where and number:
         where = f"cell run {number}"
     severity = "note" if record.get("severity") == "note" else "review"
-    return Finding(str(record.get("code", "MC-GUARD")), severity, str(record.get("message", "")), where)
+    return IntegrityFinding(str(record.get("code", "MC-GUARD")), severity, str(record.get("message", "")), where)
 
 
-def findings_from_outputs(nb: dict[str, Any], limits_text: str = "") -> list[Finding]:
+def findings_from_outputs(nb: dict[str, Any], limits_text: str = "") -> list[IntegrityFinding]:
     """Notes about cells that hit a limit (timeout, memory) in an executed notebook."""
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     for index, cell in enumerate(nb.get("cells", [])):
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") != "error":
@@ -615,7 +625,7 @@ def findings_from_outputs(nb: dict[str, Any], limits_text: str = "") -> list[Fin
             where = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id") or f"cell {index + 1}"
             if output.get("ename") == "CellTimeoutError":
                 message = "the cell ran past the time limit and was interrupted"
-                findings.append(Finding("MC-LIMIT", "note", message, where))
+                findings.append(IntegrityFinding("MC-LIMIT", "note", message, where))
             elif output.get("ename") == "MemoryError":
-                findings.append(Finding("MC-LIMIT", "note", f"the cell ran out of memory{limits_text}", where))
+                findings.append(IntegrityFinding("MC-LIMIT", "note", f"the cell ran out of memory{limits_text}", where))
     return findings

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from funnel_lib.grading._course import Course, nbgrader_warnings, quiet_gradebook
-from funnel_lib.grading._integrity import Finding, compare_cells, scan_notebook
+from funnel_lib.grading._integrity import IntegrityFinding, compare_cells, scan_notebook
 from funnel_lib.grading._planning import _fingerprint, _Plan
 from funnel_lib.grading._records import WorkerOutcome
 from funnel_lib.grading._reporting import StudentResult, _unique
@@ -35,13 +35,14 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
     registry, sanitized = _registries(plan.notebooks, worker)
     merged, merge_log = _merge(course, assignment, student, registry, sanitized)
 
-    findings = [Finding(**f) for f in worker.get("findings", [])]
+    findings = [IntegrityFinding(**f) for f in worker.get("findings", [])]
     submitted_dir = course.submission_dir(student, assignment)
     missing = [name for name in plan.notebooks if not (submitted_dir / f"{name}.ipynb").exists()]
     findings = _submission_findings(plan, submitted_dir, findings)
     score, max_score, penalty = _scores(course, assignment, student)
     if penalty:
-        findings.append(Finding("MC-LATE", "note", f"submitted late: nbgrader's late penalty took {penalty:g} points"))
+        late = f"submitted late: nbgrader's late penalty took {penalty:g} points"
+        findings.append(IntegrityFinding("MC-LATE", "note", late))
     status, reason = _status(worker, missing, len(plan.notebooks), merged, merge_log)
     status, reason = _with_findings(status, reason, findings)
     return StudentResult(student, status, score, max_score, reason, 0.0, findings, False, fingerprint)
@@ -76,7 +77,7 @@ def _registries(notebooks: list[str], worker: dict[str, Any]) -> tuple[dict[str,
     return registry, sanitized
 
 
-def _submission_findings(plan: _Plan, submitted_dir: Path, findings: list[Finding]) -> list[Finding]:
+def _submission_findings(plan: _Plan, submitted_dir: Path, findings: list[IntegrityFinding]) -> list[IntegrityFinding]:
     """``findings`` and those of the submitted notebooks: their cells against the gradebook, a scan of their code."""
     for name in plan.notebooks:
         path = submitted_dir / f"{name}.ipynb"
@@ -108,7 +109,7 @@ def _status(worker: dict[str, Any], missing: list[str], notebooks: int, merged: 
     return status, reason
 
 
-def _with_findings(status: str, reason: str, findings: list[Finding]) -> tuple[str, str]:
+def _with_findings(status: str, reason: str, findings: list[IntegrityFinding]) -> tuple[str, str]:
     """A graded submission with a finding to review needs review; the reason lists the findings that matter."""
     reviews = [f for f in findings if f.severity == "review"]
     notes = [f for f in findings if f.severity == "note"]
@@ -133,7 +134,7 @@ def _check_gradebook(course: Course, assignment: str, result: StudentResult) -> 
     if score is None or abs(score - result.score) > 1e-9:
         note = (f"gradebook mismatch: the gradebook now says {score if score is not None else 'nothing'}, "
                 f"but grading recorded {result.score:g} (changed after grading?)")
-        result.findings.append(Finding("MC-GRADEBOOK", "review", note))
+        result.findings.append(IntegrityFinding("MC-GRADEBOOK", "review", note))
         result.status = "needs review" if result.status == "graded" else result.status
         result.reason = note + ("; " + result.reason if result.reason else "")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from funnel_lib.grading._integrity import Finding
+from funnel_lib.grading._integrity import IntegrityFinding
 
 __all__ = ["STATUSES", "FAILED", "CSV_FIELDS", "StudentResult", "AutogradeReport"]
 
@@ -37,7 +37,7 @@ class StudentResult:
     max_score: float | None = None
     reason: str = ""
     seconds: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[IntegrityFinding] = field(default_factory=list)
     skipped: bool = False
     fingerprint: str = ""
 
@@ -66,7 +66,8 @@ class StudentResult:
         """Rebuild a record saved by :meth:`to_dict`."""
         return cls(student=data["student"], status=data["status"], score=data.get("score"),
                    max_score=data.get("max_score"), reason=data.get("reason", ""), seconds=data.get("seconds", 0.0),
-                   findings=[Finding(**f) for f in data.get("findings", [])], fingerprint=data.get("fingerprint", ""))
+                   findings=[IntegrityFinding(**f) for f in data.get("findings", [])],
+                   fingerprint=data.get("fingerprint", ""))
 
 
 @dataclass
@@ -118,8 +119,8 @@ class AutogradeReport:
         return "\n".join(lines)
 
 
-def _unique(findings: list[Finding]) -> list[Finding]:
-    out: list[Finding] = []
+def _unique(findings: list[IntegrityFinding]) -> list[IntegrityFinding]:
+    out: list[IntegrityFinding] = []
     for finding in findings:
         if finding not in out:
             out.append(finding)

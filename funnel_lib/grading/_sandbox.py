@@ -34,6 +34,8 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
 
+from funnel_lib.grading._errors import GradingError
+
 __all__ = [
     "GUARD_PATH",
     "KernelUnresponsive",
@@ -249,7 +251,7 @@ class Watchdog(threading.Thread):
         self._stop_event.set()
 
 
-class KernelUnresponsive(RuntimeError):
+class KernelUnresponsive(GradingError, RuntimeError):
     """The kernel ignored the interrupt after a cell timeout (e.g. a loop that swallows KeyboardInterrupt)."""
 
 
