@@ -53,6 +53,8 @@ class CourseError(GradingError, ValueError):
     True
     """
 
+    __module__ = "funnel_lib.grading"
+
 
 def find_course_root(start: str | os.PathLike[str]) -> Path | None:
     """Return the nearest directory at or above ``start`` holding ``nbgrader_config.py``, or None.
@@ -186,7 +188,7 @@ def load_course(root: str | os.PathLike[str] | None = None) -> Course:
     >>> load_course("/nonexistent/course")
     Traceback (most recent call last):
     ...
-    funnel_lib.grading._course.CourseError: course directory '/nonexistent/course' does not exist
+    funnel_lib.grading.CourseError: course directory '/nonexistent/course' does not exist
     """
     from nbgrader.coursedir import CourseDirectory
 
