@@ -131,7 +131,6 @@ class Query:
 def windowfunnel(q: Query) -> list[str]:
     """ClickHouse ordered mode, distinct names: windowFunnel over times relative to the earliest event
     (it takes unsigned numbers, so times before 1970 need the shift)."""
-    d = q.dialect
     conditions = ", ".join(f"ev = {lit}" for lit in q.literals)
     return [
         "WITH " + q.events_cte() + ",",

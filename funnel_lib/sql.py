@@ -90,10 +90,11 @@ def _build(steps: Any, dialect: Any, table: Any, window: WindowLike, *, user: An
            order: Any, per_user: bool = False) -> str:
     """:func:`funnel_sql`; with ``per_user`` the query ends with every (user ``u``, step ``k``
     reached, ns from entry ``d``) instead of the per-step table (the tests compare users one by one)."""
-    names = _check_steps(steps)
-    bad = [n for n in names if not isinstance(n, str)]
+    checked = _check_steps(steps)
+    bad = [n for n in checked if not isinstance(n, str)]
     if bad:
         raise TypeError(f"steps must be strings to be written as SQL, got {bad[0]!r} ({type(bad[0]).__name__})")
+    names = [n for n in checked if isinstance(n, str)]  # all of them (checked just above), typed as strings
     if not isinstance(dialect, str) or dialect not in DIALECTS:
         raise ValueError(f"dialect must be one of {', '.join(repr(d) for d in DIALECTS)}, got {dialect!r}")
     order = _check_order(order)

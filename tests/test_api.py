@@ -68,6 +68,10 @@ PINNED = {
     "stats": ["compare_variants", "compare_counts", "prob_b_beats_a", "sample_size_per_arm", "MIN_EXPECTED"],
     "datasets": ["load_hillstrom", "load_online_shoppers", "simulate_campaign_events", "simulate_ab_test", "data_path",
                  "DATA_FILES", "NOISE_EVENTS", "SEGMENTS"],
+    # the integrity scan's finding is IntegrityFinding (funnel_lib.Finding is the design checker's); one base error
+    "grading": ["STATUSES", "AutogradeReport", "Course", "CourseError", "GradeReport", "GradingError", "GradingFailed",
+                "IntegrityFinding", "Limits", "QuestionResult", "StudentResult", "autograde", "check_exercise",
+                "find_course_root", "grade_notebook", "load_course", "parse_size", "scan_code"],
 }
 
 
@@ -75,3 +79,17 @@ PINNED = {
 def test_submodule_names_are_pinned(module: str) -> None:
     mod = importlib.import_module(f"funnel_lib.{module}")
     assert sorted(mod.__all__) == sorted(PINNED[module])
+
+
+def test_public_classes_and_functions_have_unique_names() -> None:
+    """One name, one thing: a class or function exported under the same name twice is the same object."""
+    homes: dict[str, list[tuple[str, object]]] = {}
+    for module in ["funnel_lib"] + [f"funnel_lib.{m}" for m in MODULES]:
+        mod = importlib.import_module(module)
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                homes.setdefault(name, []).append((module, obj))
+    clashes = {name: [module for module, _ in found] for name, found in homes.items()
+               if len({id(obj) for _, obj in found}) > 1}
+    assert clashes == {}

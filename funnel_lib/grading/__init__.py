@@ -8,7 +8,10 @@ a progress bar, kernel isolation and integrity reports.
 * :func:`check_exercise` — the same from inside JupyterLab: ``check_exercise("q1")`` in a cell
   shows the table inline (save the notebook first);
 * :func:`autograde` — an instructor grades every submission of an assignment in parallel
-  (``funnel autograde ASSIGNMENT``), with the same gradebook as serial ``nbgrader autograde``.
+  (``funnel autograde ASSIGNMENT``), with the same gradebook as serial ``nbgrader autograde``;
+* :func:`scan_code` and :class:`IntegrityFinding` — the static scan of a submission for tampering;
+* :class:`GradingError` — the base of the errors grading raises on purpose (:class:`CourseError`,
+  :class:`GradingFailed`).
 
 >>> from funnel_lib.grading import Limits, STATUSES
 >>> Limits().memory_bytes // 1024 ** 3, STATUSES[0]
@@ -23,7 +26,8 @@ from typing import Any
 _HOMES = {
     "STATUSES": "_autograde", "AutogradeReport": "_autograde", "StudentResult": "_autograde",
     "autograde": "_autograde", "Course": "_course", "CourseError": "_course", "find_course_root": "_course",
-    "load_course": "_course", "Finding": "_integrity", "scan_code": "_integrity", "Limits": "_sandbox",
+    "load_course": "_course", "GradingError": "_errors", "GradingFailed": "_inject",
+    "IntegrityFinding": "_integrity", "scan_code": "_integrity", "Limits": "_sandbox",
     "parse_size": "_sandbox", "GradeReport": "_selfgrade", "QuestionResult": "_selfgrade",
     "grade_notebook": "_selfgrade", "check_exercise": "_selfgrade",
 }
@@ -48,8 +52,10 @@ __all__ = [
     "AutogradeReport",
     "Course",
     "CourseError",
-    "Finding",
     "GradeReport",
+    "GradingError",
+    "GradingFailed",
+    "IntegrityFinding",
     "Limits",
     "QuestionResult",
     "StudentResult",

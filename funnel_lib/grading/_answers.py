@@ -32,7 +32,10 @@ import enum
 import importlib
 import json
 import math
+from collections.abc import Callable
 from typing import Any
+
+from funnel_lib.grading._errors import GradingError
 
 __all__ = ["LIBRARIES", "Unsupported", "decode", "dumps", "encode", "loads", "restore"]
 
@@ -46,7 +49,7 @@ MAX_DEPTH = 60
 MAX_ITEMS = 2_000_000
 
 
-class Unsupported(TypeError):
+class Unsupported(GradingError, TypeError):
     """A value that cannot be carried as data (the message names its type)."""
 
 
@@ -81,16 +84,56 @@ def encode(value: Any, _depth: int = 0) -> Any:
     deeper = _depth + 1
     if value is None or isinstance(value, (bool, str)) or type(value) is int:
         return value
-    if type(value) is float:
-        return value if math.isfinite(value) else {"$float": repr(value)}
-    if type(value) is list:
-        return [encode(v, deeper) for v in value]
-    if type(value) is tuple:
-        return {"$tuple": [encode(v, deeper) for v in value]}
-    if type(value) in (set, frozenset):
-        return {"$" + type(value).__name__: [encode(v, deeper) for v in value]}
-    if type(value) is dict:
-        return {"$dict": [[encode(k, deeper), encode(v, deeper)] for k, v in value.items()]}
+    encoder = _plain_encoder(type(value))
+    if encoder is not None:
+        return encoder(value, deeper)
+    found = _encode_standard_value(value)
+    if found is None:
+        found = _encode_library_value(value, deeper)
+    if found is not None:
+        return found
+    if isinstance(value, type) or callable(value) or type(value).__name__ == "module":
+        return {"$ref": _reference(value)}
+    raise Unsupported(f"a {type(value).__module__}.{type(value).__qualname__} object")
+
+
+def _encode_float(value: float, deeper: int) -> Any:
+    return value if math.isfinite(value) else {"$float": repr(value)}
+
+
+def _encode_list(value: list[Any], deeper: int) -> Any:
+    return [encode(v, deeper) for v in value]
+
+
+def _encode_tuple(value: tuple[Any, ...], deeper: int) -> Any:
+    return {"$tuple": [encode(v, deeper) for v in value]}
+
+
+def _encode_set(value: set[Any] | frozenset[Any], deeper: int) -> Any:
+    return {"$" + type(value).__name__: [encode(v, deeper) for v in value]}
+
+
+def _encode_dict(value: dict[Any, Any], deeper: int) -> Any:
+    return {"$dict": [[encode(k, deeper), encode(v, deeper)] for k, v in value.items()]}
+
+
+def _plain_encoder(kind: type) -> Callable[[Any, int], Any] | None:
+    """The encoder of floats and the built-in containers, by exact type (a subclass is not plain data)."""
+    if kind is float:
+        return _encode_float
+    if kind is list:
+        return _encode_list
+    if kind is tuple:
+        return _encode_tuple
+    if kind in (set, frozenset):
+        return _encode_set
+    if kind is dict:
+        return _encode_dict
+    return None
+
+
+def _encode_standard_value(value: Any) -> Any:
+    """Enums (of an allowed library) and the standard library's dates and times; None for anything else."""
     if isinstance(value, enum.Enum):
         module, name = _qualified(type(value))
         _check_reference(type(value), module, name)
@@ -99,12 +142,7 @@ def encode(value: Any, _depth: int = 0) -> Any:
         return {"$datetime": value.isoformat()}
     if isinstance(value, datetime.date) and type(value) is datetime.date:
         return {"$date": value.isoformat()}
-    found = _encode_library_value(value, deeper)
-    if found is not None:
-        return found
-    if isinstance(value, type) or callable(value) or type(value).__name__ == "module":
-        return {"$ref": _reference(value)}
-    raise Unsupported(f"a {type(value).__module__}.{type(value).__qualname__} object")
+    return None
 
 
 def _check_reference(value: Any, module: str, name: str) -> None:
@@ -137,47 +175,71 @@ def _reference(value: Any) -> list[str]:
 
 def _encode_library_value(value: Any, deeper: int) -> Any:
     """numpy, pandas and funnel_lib values; None when ``value`` is none of those."""
-    kind = type(value)
-    top = kind.__module__.split(".")[0]
-    if top == "numpy":
-        import numpy as np
+    encoder = _LIBRARY_ENCODERS.get(type(value).__module__.split(".")[0])
+    return None if encoder is None else encoder(value, deeper)
 
-        if isinstance(value, np.generic) and value.dtype.kind in "biufc?":
-            item = value.item()
-            return {"$np": [value.dtype.str, encode(item if not isinstance(item, complex) else [item.real, item.imag], deeper)]}
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf?":
-            if value.size > MAX_ITEMS:
-                raise Unsupported("an array too large to carry")
-            return {"$ndarray": [value.dtype.str, list(value.shape), encode(value.ravel().tolist(), deeper)]}
-        return None
-    if top == "pandas":
-        import pandas as pd
 
-        if isinstance(value, pd.Timestamp):
-            return {"$timestamp": value.isoformat()}
-        if isinstance(value, pd.Index) and type(value) in (pd.Index, pd.RangeIndex, pd.DatetimeIndex):
-            return {"$index": [str(value.dtype), encode(value.name, deeper), encode(value.tolist(), deeper)]}
-        if type(value) is pd.Series:
-            return {"$series": [str(value.dtype), encode(value.name, deeper), encode(value.tolist(), deeper),
-                                encode(value.index, deeper)]}
-        if type(value) is pd.DataFrame:
-            if value.size > MAX_ITEMS:
-                raise Unsupported("a DataFrame too large to carry")
-            columns = [[encode(label, deeper), str(value[label].dtype) if not isinstance(value[label], pd.DataFrame)
-                        else "", encode(value[label].tolist(), deeper)] for label in value.columns]
-            if any(dtype == "" for _, dtype, _ in columns):
-                raise Unsupported("a DataFrame with repeated column labels")
-            return {"$dataframe": [encode(value.index, deeper), encode(value.columns.name, deeper), columns]}
-        return None
-    if top == "funnel_lib":
-        module, name = _qualified(kind)
-        _check_reference(kind, module, name)
-        if hasattr(kind, "from_dict") and hasattr(value, "to_dict"):
-            return {"$todict": [module, name, encode(value.to_dict(), deeper)]}
-        if dataclasses.is_dataclass(value):
-            fields = {f.name: encode(getattr(value, f.name), deeper) for f in dataclasses.fields(value) if f.init}
-            return {"$dataclass": [module, name, fields]}
+def _encode_numpy(value: Any, deeper: int) -> Any:
+    """numpy numeric scalars and arrays; None for other numpy values."""
+    import numpy as np
+
+    if isinstance(value, np.generic) and value.dtype.kind in "biufc?":
+        item = value.item()
+        carried = item if not isinstance(item, complex) else [item.real, item.imag]
+        return {"$np": [value.dtype.str, encode(carried, deeper)]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf?":
+        if value.size > MAX_ITEMS:
+            raise Unsupported("an array too large to carry")
+        return {"$ndarray": [value.dtype.str, list(value.shape), encode(value.ravel().tolist(), deeper)]}
     return None
+
+
+def _encode_pandas(value: Any, deeper: int) -> Any:
+    """pandas timestamps, plain indexes, series and data frames; None for other pandas values."""
+    import pandas as pd
+
+    if isinstance(value, pd.Timestamp):
+        return {"$timestamp": value.isoformat()}
+    if isinstance(value, pd.Index) and type(value) in (pd.Index, pd.RangeIndex, pd.DatetimeIndex):
+        return {"$index": [str(value.dtype), encode(value.name, deeper), encode(value.tolist(), deeper)]}
+    if type(value) is pd.Series:
+        return {"$series": [str(value.dtype), encode(value.name, deeper), encode(value.tolist(), deeper),
+                            encode(value.index, deeper)]}
+    if type(value) is pd.DataFrame:
+        return _encode_dataframe(value, deeper)
+    return None
+
+
+def _encode_dataframe(value: Any, deeper: int) -> Any:
+    """A pandas DataFrame column by column (label, dtype, values)."""
+    import pandas as pd
+
+    if value.size > MAX_ITEMS:
+        raise Unsupported("a DataFrame too large to carry")
+    columns = [[encode(label, deeper), str(value[label].dtype) if not isinstance(value[label], pd.DataFrame)
+                else "", encode(value[label].tolist(), deeper)] for label in value.columns]
+    if any(dtype == "" for _, dtype, _ in columns):
+        raise Unsupported("a DataFrame with repeated column labels")
+    return {"$dataframe": [encode(value.index, deeper), encode(value.columns.name, deeper), columns]}
+
+
+def _encode_funnel_lib(value: Any, deeper: int) -> Any:
+    """funnel_lib objects: by ``to_dict`` (with a ``from_dict`` to rebuild them) or dataclass fields; else None."""
+    kind = type(value)
+    module, name = _qualified(kind)
+    _check_reference(kind, module, name)
+    if hasattr(kind, "from_dict") and hasattr(value, "to_dict"):
+        return {"$todict": [module, name, encode(value.to_dict(), deeper)]}
+    if dataclasses.is_dataclass(value):
+        fields = {f.name: encode(getattr(value, f.name), deeper) for f in dataclasses.fields(value) if f.init}
+        return {"$dataclass": [module, name, fields]}
+    return None
+
+
+#: top-level package of a value's class -> its encoder
+_LIBRARY_ENCODERS: dict[str, Callable[[Any, int], Any]] = {
+    "numpy": _encode_numpy, "pandas": _encode_pandas, "funnel_lib": _encode_funnel_lib,
+}
 
 
 def decode(data: Any, _depth: int = 0) -> Any:
@@ -200,6 +262,14 @@ def decode(data: Any, _depth: int = 0) -> Any:
     if not isinstance(data, dict) or len(data) != 1:
         raise Unsupported("not an encoded value")
     (tag, body), = data.items()
+    decoder = _DECODERS.get(tag)
+    if decoder is None:
+        raise Unsupported(f"unknown tag {tag!r}")
+    return decoder(tag, body, deeper)
+
+
+def _decode_plain(tag: str, body: Any, deeper: int) -> Any:
+    """Floats that JSON cannot hold, the built-in containers, dates and times."""
     if tag == "$float":
         return float(body)
     if tag == "$tuple":
@@ -212,42 +282,47 @@ def decode(data: Any, _depth: int = 0) -> Any:
         return {decode(k, deeper): decode(v, deeper) for k, v in body}
     if tag == "$datetime":
         return datetime.datetime.fromisoformat(body)
-    if tag == "$date":
-        return datetime.date.fromisoformat(body)
-    if tag == "$enum":
-        module, name, member = body
-        cls = _library_object(module, name)
-        if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
-            raise Unsupported(f"{module}.{name} is not an enum")
-        return cls[member]
-    if tag == "$ref":
-        module, name = body
-        if not name:
-            if module.split(".")[0] not in LIBRARIES:
-                raise Unsupported(f"the module {module} is not an allowed library")
-            return importlib.import_module(module)
-        return _library_object(module, name)
-    if tag in ("$np", "$ndarray"):
-        import numpy as np
+    return datetime.date.fromisoformat(body)  # "$date"
 
-        if tag == "$np":
-            dtype, item = np.dtype(body[0]), decode(body[1], deeper)
-            return dtype.type(complex(*item) if dtype.kind == "c" else item)
-        dtype, shape, values = np.dtype(body[0]), body[1], decode(body[2], deeper)
-        return np.array(values, dtype=dtype).reshape(shape)
-    if tag in ("$timestamp", "$index", "$series", "$dataframe"):
-        return _decode_pandas(tag, body, deeper)
-    if tag in ("$todict", "$dataclass"):
-        module, name, fields = body
-        if module.split(".")[0] != "funnel_lib":
-            raise Unsupported(f"{module}.{name} is not a funnel_lib class")
-        cls = _library_object(module, name)
-        if tag == "$todict":
-            return cls.from_dict(decode(fields, deeper))
-        if not dataclasses.is_dataclass(cls):
-            raise Unsupported(f"{module}.{name} is not a dataclass")
-        return cls(**{key: decode(value, deeper) for key, value in fields.items()})
-    raise Unsupported(f"unknown tag {tag!r}")
+
+def _decode_enum(tag: str, body: Any, deeper: int) -> Any:
+    module, name, member = body
+    cls = _library_object(module, name)
+    if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
+        raise Unsupported(f"{module}.{name} is not an enum")
+    return cls[member]
+
+
+def _decode_reference(tag: str, body: Any, deeper: int) -> Any:
+    module, name = body
+    if not name:
+        if module.split(".")[0] not in LIBRARIES:
+            raise Unsupported(f"the module {module} is not an allowed library")
+        return importlib.import_module(module)
+    return _library_object(module, name)
+
+
+def _decode_numpy(tag: str, body: Any, deeper: int) -> Any:
+    import numpy as np
+
+    if tag == "$np":
+        dtype, item = np.dtype(body[0]), decode(body[1], deeper)
+        return dtype.type(complex(*item) if dtype.kind == "c" else item)
+    dtype, shape, values = np.dtype(body[0]), body[1], decode(body[2], deeper)
+    return np.array(values, dtype=dtype).reshape(shape)
+
+
+def _decode_funnel_lib(tag: str, body: Any, deeper: int) -> Any:
+    module, name, fields = body
+    if module.split(".")[0] != "funnel_lib":
+        raise Unsupported(f"{module}.{name} is not a funnel_lib class")
+    cls = _library_object(module, name)
+    if tag == "$todict":
+        return cls.from_dict(decode(fields, deeper))
+    if not dataclasses.is_dataclass(cls):
+        raise Unsupported(f"{module}.{name} is not a dataclass")
+    make: Any = cls  # a dataclass (or, in a tampered payload, one of its instances: calling it fails)
+    return make(**{key: decode(value, deeper) for key, value in fields.items()})
 
 
 def _decode_pandas(tag: str, body: Any, deeper: int) -> Any:
@@ -269,6 +344,15 @@ def _decode_pandas(tag: str, body: Any, deeper: int) -> Any:
     frame.index = decode(index, deeper)
     frame.columns.name = decode(columns_name, deeper)
     return frame
+
+
+#: tag -> its decoder (called with the tag, the body and the depth of the body)
+_DECODERS: dict[str, Callable[[str, Any, int], Any]] = {
+    **dict.fromkeys(("$float", "$tuple", "$set", "$frozenset", "$dict", "$datetime", "$date"), _decode_plain),
+    "$enum": _decode_enum, "$ref": _decode_reference, "$np": _decode_numpy, "$ndarray": _decode_numpy,
+    **dict.fromkeys(("$timestamp", "$index", "$series", "$dataframe"), _decode_pandas),
+    "$todict": _decode_funnel_lib, "$dataclass": _decode_funnel_lib,
+}
 
 
 def dumps(namespace: dict[str, Any], names: list[str]) -> str:

@@ -17,10 +17,13 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
+
+from funnel_lib.grading._errors import GradingError
 
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from nbgrader.coursedir import CourseDirectory
@@ -43,12 +46,14 @@ __all__ = [
 CONFIG_FILE = "nbgrader_config.py"
 
 
-class CourseError(ValueError):
+class CourseError(GradingError, ValueError):
     """A course, assignment, student or notebook that cannot be used (the message says why).
 
     >>> isinstance(CourseError("no such assignment"), ValueError)
     True
     """
+
+    __module__ = "funnel_lib.grading"
 
 
 def find_course_root(start: str | os.PathLike[str]) -> Path | None:
@@ -71,7 +76,7 @@ def find_course_root(start: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-def load_config(root: Path) -> "Config":
+def load_config(root: Path) -> Config:
     """Load the configuration nbgrader would use in ``root``: Jupyter config dirs, then the course's file."""
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config import Config
@@ -98,16 +103,17 @@ class Course:
     """An nbgrader course directory with its loaded configuration (made by :func:`load_course`).
 
     >>> import tempfile, pathlib
+    >>> config = 'c = get_config()\\nc.CourseDirectory.source_directory = "solutions"'
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = (pathlib.Path(tmp) / "nbgrader_config.py").write_text('c = get_config()\\nc.CourseDirectory.source_directory = "solutions"')
+    ...     _ = (pathlib.Path(tmp) / "nbgrader_config.py").write_text(config)
     ...     course = load_course(tmp)
     ...     course.source_dir.name, course.assignments(), course.db_url.endswith("gradebook.db")
     ('solutions', [], True)
     """
 
     root: Path
-    config: "Config" = field(repr=False)
-    coursedir: "CourseDirectory" = field(repr=False)
+    config: Config = field(repr=False)
+    coursedir: CourseDirectory = field(repr=False)
 
     @property
     def db_url(self) -> str:
@@ -164,8 +170,6 @@ class Course:
 
     def gradebook_assignments(self) -> list[str]:
         """Assignment ids known to the gradebook (created by ``nbgrader generate_assignment``)."""
-        from nbgrader.api import Gradebook
-
         with quiet_gradebook(self.db_url, self.course_id) as gb:
             return sorted(a.name for a in gb.assignments)
 
@@ -184,7 +188,7 @@ def load_course(root: str | os.PathLike[str] | None = None) -> Course:
     >>> load_course("/nonexistent/course")
     Traceback (most recent call last):
     ...
-    funnel_lib.grading._course.CourseError: course directory '/nonexistent/course' does not exist
+    funnel_lib.grading.CourseError: course directory '/nonexistent/course' does not exist
     """
     from nbgrader.coursedir import CourseDirectory
 
@@ -330,15 +334,15 @@ def shared_engines() -> Iterator[None]:
         def __getattr__(self, name: str) -> Any:
             return getattr(jsonschema, name)
 
-    api.create_engine = create_engine  # type: ignore[assignment]
-    metadata.create_all = create_all  # type: ignore[method-assign]
-    common.jsonschema = _Schemas()  # type: ignore[assignment]
+    api.create_engine = create_engine
+    metadata.create_all = create_all
+    common.jsonschema = _Schemas()
     try:
         yield
     finally:
-        api.create_engine = original_engine  # type: ignore[assignment]
+        api.create_engine = original_engine
         del metadata.create_all
-        common.jsonschema = jsonschema  # type: ignore[assignment]
+        common.jsonschema = jsonschema
         for engine in engines.values():
             engine.dispose()
 

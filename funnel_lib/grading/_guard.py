@@ -41,9 +41,22 @@ import types
 
 # The guard's own code must keep working while notebook code has replaced builtins: bind the ones
 # it uses as module globals now, before any notebook code runs.
-from builtins import (  # noqa: A004 - deliberate shadowing
-    Exception, any, bool, callable, dict, getattr, int, isinstance, len, list, set, setattr, sorted, str, type, vars,
-    zip,
+from builtins import (  # noqa: UP029 - deliberate: bound before notebook code can replace them
+    Exception,
+    any,
+    bool,
+    callable,
+    dict,
+    getattr,
+    int,
+    isinstance,
+    list,
+    set,
+    setattr,
+    sorted,
+    str,
+    type,
+    vars,
 )
 from typing import Any
 
@@ -94,7 +107,7 @@ def _from_library(hook: Any) -> bool:
     func = getattr(func, "func", func)  # functools.partial
     code = getattr(func, "__code__", None)
     if code is None:
-        call = getattr(type(func), "__call__", None)
+        call = getattr(type(func), "__call__", None)  # noqa: B004 - reads __call__'s code, not a callable() test
         code = getattr(call, "__code__", None)
     if code is None:
         return False
@@ -200,6 +213,20 @@ class Guard:
 
     def check_shell(self) -> None:
         """Undo changes to IPython's and ipykernel's execution machinery."""
+        self._check_shell_lists()
+        self._check_events()
+        shell = self.shell
+        for name, value in self.objects.items():
+            if getattr(shell, name, MISSING) is not value and value is not MISSING:
+                if name == "custom_exceptions" and getattr(shell, name, ()) == value:
+                    continue
+                self.finding("MC-IPYTHON", f"replaced the shell's {name}; undone")
+                setattr(shell, name, value)
+        self._restore_methods(shell, "shell", "IPython", self.methods, self.own_methods)
+        self._check_kernel()
+
+    def _check_shell_lists(self) -> None:
+        """Undo replaced or changed hook lists of the shell (input and AST transformers)."""
         shell = self.shell
         for name, (obj, items) in self.lists.items():
             current = getattr(shell, name, MISSING)
@@ -209,6 +236,10 @@ class Guard:
             restore = self._reconcile(name, list(obj), items)
             if restore is not None:
                 obj[:] = restore
+
+    def _check_events(self) -> None:
+        """Undo a replaced event manager and event callbacks registered by notebook code."""
+        shell = self.shell
         events, callbacks = self.events
         if shell.events is not events:
             self.finding("MC-IPYTHON", "replaced IPython's event manager; undone")
@@ -218,23 +249,20 @@ class Guard:
             restore = self._reconcile(f"'{key}' event callbacks", list(events.callbacks.get(key, [])), then)
             if restore is not None:
                 events.callbacks[key] = restore
-        for name, value in self.objects.items():
-            if getattr(shell, name, MISSING) is not value and value is not MISSING:
-                if name == "custom_exceptions" and getattr(shell, name, ()) == value:
-                    continue
-                self.finding("MC-IPYTHON", f"replaced the shell's {name}; undone")
-                setattr(shell, name, value)
-        self._restore_methods(shell, "shell", "IPython", self.methods, self.own_methods)
+
+    def _check_kernel(self) -> None:
+        """Undo replaced or patched methods and message handlers of the kernel."""
         kernel = self.kernel
-        if kernel is not None:
-            self._restore_methods(kernel, "kernel", "ipykernel", self.kernel_methods, self.kernel_own)
-            if self.kernel_handlers is not None:
-                handlers, items = self.kernel_handlers
-                if getattr(kernel, "shell_handlers", None) is not handlers or handlers != items:
-                    self.finding("MC-IPYTHON", "changed the kernel's message handlers; undone")
-                    handlers.clear()
-                    handlers.update(items)
-                    kernel.shell_handlers = handlers
+        if kernel is None:
+            return
+        self._restore_methods(kernel, "kernel", "ipykernel", self.kernel_methods, self.kernel_own)
+        if self.kernel_handlers is not None:
+            handlers, items = self.kernel_handlers
+            if getattr(kernel, "shell_handlers", None) is not handlers or handlers != items:
+                self.finding("MC-IPYTHON", "changed the kernel's message handlers; undone")
+                handlers.clear()
+                handlers.update(items)
+                kernel.shell_handlers = handlers
 
     def check_builtins(self) -> None:
         """Put back builtins that were replaced or deleted (all of them first, then report)."""
@@ -259,34 +287,45 @@ class Guard:
             if present is not MISSING and present is not module:
                 self.finding("MC-MODULES", f"replaced the module {name} in sys.modules; the original was put back")
                 sys.modules[name] = module
-            current = vars(module)
-            for key, value in namespace.items():
-                watched = (isinstance(value, (type, types.ModuleType)) or callable(value)
-                           or not key.startswith("_"))
-                if watched and not key.startswith("__") and current.get(key, MISSING) is not value:
-                    self.finding("MC-MODULES", f"replaced {name}.{key}; the original was put back")
-                    current[key] = value
+            self._restore_namespace(name, vars(module), namespace)
             for cls_name, (cls, cdict) in classes.items():
-                now = vars(cls)
-                for key, value in cdict.items():
-                    if key == "__dict__" or key == "__weakref__":
-                        continue
-                    if now.get(key, MISSING) is not value:
-                        self.finding("MC-MODULES", f"patched {name}.{cls_name}.{key}; the original was put back")
-                        with contextlib.suppress(Exception):
-                            type.__setattr__(cls, key, value)
-                for key in [k for k in now if k not in cdict and k.startswith("__") and k.endswith("__")]:
-                    self.finding("MC-MODULES", f"added {name}.{cls_name}.{key}; removed")
-                    with contextlib.suppress(Exception):
-                        type.__delattr__(cls, key)
+                self._restore_class(f"{name}.{cls_name}", cls, cdict)
             for fn_name, (fn, code, defaults, kwdefaults) in functions.items():
-                if (getattr(fn, "__code__", code) is not code or getattr(fn, "__defaults__", defaults) is not defaults
-                        or getattr(fn, "__kwdefaults__", kwdefaults) is not kwdefaults):
-                    self.finding("MC-MODULES", f"swapped the code of {name}.{fn_name}; the original was put back")
-                    with contextlib.suppress(Exception):
-                        fn.__code__ = code
-                        fn.__defaults__ = defaults
-                        fn.__kwdefaults__ = kwdefaults
+                self._restore_function(f"{name}.{fn_name}", fn, code, defaults, kwdefaults)
+
+    def _restore_namespace(self, name: str, current: dict[str, Any], namespace: dict[str, Any]) -> None:
+        """Put back the module ``name``'s replaced functions, classes, submodules and public names."""
+        for key, value in namespace.items():
+            watched = (isinstance(value, (type, types.ModuleType)) or callable(value)
+                       or not key.startswith("_"))
+            if watched and not key.startswith("__") and current.get(key, MISSING) is not value:
+                self.finding("MC-MODULES", f"replaced {name}.{key}; the original was put back")
+                current[key] = value
+
+    def _restore_class(self, name: str, cls: type, cdict: dict[str, Any]) -> None:
+        """Undo patched attributes and added dunder methods of the class ``name`` (``module.Class``)."""
+        now = vars(cls)
+        for key, value in cdict.items():
+            if key == "__dict__" or key == "__weakref__":
+                continue
+            if now.get(key, MISSING) is not value:
+                self.finding("MC-MODULES", f"patched {name}.{key}; the original was put back")
+                with contextlib.suppress(Exception):
+                    type.__setattr__(cls, key, value)
+        for key in [k for k in now if k not in cdict and k.startswith("__") and k.endswith("__")]:
+            self.finding("MC-MODULES", f"added {name}.{key}; removed")
+            with contextlib.suppress(Exception):
+                type.__delattr__(cls, key)
+
+    def _restore_function(self, name: str, fn: Any, code: Any, defaults: Any, kwdefaults: Any) -> None:
+        """Undo a swapped ``__code__`` (or defaults) of the function ``name`` (``module.function``)."""
+        if (getattr(fn, "__code__", code) is not code or getattr(fn, "__defaults__", defaults) is not defaults
+                or getattr(fn, "__kwdefaults__", kwdefaults) is not kwdefaults):
+            self.finding("MC-MODULES", f"swapped the code of {name}; the original was put back")
+            with contextlib.suppress(Exception):
+                fn.__code__ = code
+                fn.__defaults__ = defaults
+                fn.__kwdefaults__ = kwdefaults
 
     def check_all(self) -> None:
         """Every check, each protected against failures of its own."""

@@ -17,11 +17,20 @@ from typing import Any, ClassVar
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from funnel_lib.grading._errors import GradingError
+
 __all__ = ["GradingFailed", "InjectExecuted", "InjectSanitized", "same_cells"]
 
 
-class GradingFailed(RuntimeError):
-    """The worker could not execute this notebook (the message says why)."""
+class GradingFailed(GradingError, RuntimeError):
+    """The worker could not execute this notebook (the message says why); nbgrader records it as a failed submission.
+
+    >>> from funnel_lib.grading import GradingError, GradingFailed
+    >>> issubclass(GradingFailed, GradingError), issubclass(GradingFailed, RuntimeError)
+    (True, True)
+    """
+
+    __module__ = "funnel_lib.grading"
 
 
 def same_cells(a: Any, b: Any) -> bool:
@@ -33,7 +42,7 @@ def same_cells(a: Any, b: Any) -> bool:
     """
     if len(a.cells) != len(b.cells):
         return False
-    for left, right in zip(a.cells, b.cells):
+    for left, right in zip(a.cells, b.cells, strict=True):  # same length: checked above
         if left.cell_type != right.cell_type or left.source != right.source:
             return False
         if left.metadata.get("nbgrader", {}).get("grade_id") != right.metadata.get("nbgrader", {}).get("grade_id"):
@@ -42,7 +51,10 @@ def same_cells(a: Any, b: Any) -> bool:
 
 
 class InjectExecuted(NbGraderPreprocessor):
-    """Replace execution with the worker's executed notebook (``registry``: notebook -> ("ok", path) | ("fail", why))."""
+    """Replace execution with the worker's executed notebook.
+
+    ``registry`` maps a notebook's name to ``("ok", path)`` or ``("fail", why)``.
+    """
 
     registry: ClassVar[dict[str, tuple[str, str]]] = {}
 

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = [
-    "Finding",
+    "IntegrityFinding",
     "compare_cells",
     "findings_from_outputs",
     "read_kernel_log",
@@ -72,12 +73,24 @@ COMPARISON_DUNDERS = {"__eq__", "__ne__", "__bool__", "__lt__", "__le__", "__gt_
                       "__subclasscheck__", "__hash__", "__float__", "__index__", "__len__", "__contains__",
                       "__getattr__", "__getattribute__"}
 
+# calls (see _Scanner.visit_Call)
+IPYTHON_RUNNERS = {"run_line_magic", "run_cell_magic", "system", "getoutput"}
+BENIGN_MAGICS = {"matplotlib", "time", "timeit", "precision"}
+MUTATING_METHODS = {"append", "insert", "extend", "remove", "clear", "pop", "__setitem__", "update", "setdefault"}
+MUTABLE_HOOKS = ("input_transformers", "ast_transformers", "sys.modules", "meta_path", "path_hooks", "user_ns",
+                 "shell_handlers", "sys.path")
+PROCESS_MODULES = {"os", "subprocess", "pty", "multiprocessing", "signal"}
+PROCESS_ALIAS_MODULES = {"os", "subprocess", "pty", "multiprocessing"}  # names imported from them (not signal's)
+FILE_MODULES = {"os", "shutil", "glob", "pathlib", "io", "sqlite3", "codecs"}
+COMPUTED_PATH_CALLS = {"open", "glob", "iglob", "listdir", "scandir", "walk", "remove", "unlink", "rename", "rmtree",
+                       "copy", "copyfile", "move", "connect"}
+
 
 @dataclass(frozen=True)
-class Finding:
+class IntegrityFinding:
     """One integrity finding: a stable code, ``review`` or ``note``, a message, and where.
 
-    >>> Finding("MC-EXEC", "review", "runs code from a string (exec)", "rate_answer").line()
+    >>> IntegrityFinding("MC-EXEC", "review", "runs code from a string (exec)", "rate_answer").line()
     'rate_answer: runs code from a string (exec)'
     """
 
@@ -97,6 +110,11 @@ class Finding:
     def to_dict(self) -> dict[str, str]:
         """A JSON-friendly dict."""
         return asdict(self)
+
+
+#: The old name, private to the package: ``_worker.py`` and ``tests/test_grading_integrity.py`` still import it
+#: from here (the public name is :class:`IntegrityFinding`; ``funnel_lib.Finding`` is the design checker's).
+Finding = IntegrityFinding
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -131,17 +149,33 @@ def _constant_result(node: ast.AST) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Call:
+    """A call being scanned: its node, its function as a dotted name (``os.path.join``), the name's last part
+    (``join``) and the string constants in the call."""
+
+    node: ast.Call
+    dotted: str
+    name: str
+    strings: list[str]
+
+    @property
+    def bare(self) -> bool:
+        """Whether the function is a plain name (``open(...)``, not ``x.open(...)``)."""
+        return "." not in self.dotted
+
+
 class _Scanner(ast.NodeVisitor):
     """Collects findings for one piece of code."""
 
     def __init__(self, where: str, local_modules: Iterable[str]) -> None:
         self.where = where
-        self.found: list[Finding] = []
+        self.found: list[IntegrityFinding] = []
         self.aliases: dict[str, str] = {}
         self.protected = set(PROTECTED_MODULES) | set(local_modules)
 
     def add(self, code: str, message: str, severity: str = "review") -> None:
-        finding = Finding(code, severity, message, self.where)
+        finding = IntegrityFinding(code, severity, message, self.where)
         if finding not in self.found:
             self.found.append(finding)
 
@@ -159,8 +193,8 @@ class _Scanner(ast.NodeVisitor):
     # imports
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
             top = alias.name.split(".")[0]
+            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else top
             if top in DANGEROUS_IMPORTS:
                 self.add("MC-IMPORT", f"imports {alias.name}, which {DANGEROUS_IMPORTS[top]}",
                          "note" if top in {"threading", "shutil", "inspect", "pickle"} else "review")
@@ -201,9 +235,9 @@ class _Scanner(ast.NodeVisitor):
         elif isinstance(target, ast.Subscript):
             dotted = _dotted(target.value)
             root = self._root(dotted)
-            if dotted and (dotted.endswith("modules") or dotted.endswith("__dict__") or dotted in {"globals()", "vars()", "locals()"}
-                           or dotted.endswith("user_ns") or (root or "").startswith(("builtins", "__builtins__"))):
-                builtin = (root or "").startswith(("builtins", "__builtins__"))
+            builtin = (root or "").startswith(("builtins", "__builtins__"))
+            if dotted and (dotted.endswith(("modules", "__dict__", "user_ns")) or builtin
+                           or dotted in {"globals()", "vars()", "locals()"}):
                 self.add("MC-BUILTINS" if builtin else "MC-MODULES", f"{verb} an entry of {dotted}")
         elif isinstance(target, ast.Name) and target.id == "__builtins__":
             self.add("MC-BUILTINS", f"{verb} __builtins__")
@@ -265,57 +299,112 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         dotted = _dotted(node.func) or ""
-        name = dotted.split(".")[-1] if dotted else ""
-        strings = _strings(node)
-        if name in {"exec", "eval", "compile"} and "." not in dotted:
-            self.add("MC-EXEC", f"runs code from a string ({name})")
-        elif name in {"setattr", "delattr"} and "." not in dotted and node.args:
-            target = self._root(_dotted(node.args[0]))
-            literal = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
-            if target:
-                self.add("MC-BUILTINS" if target.startswith("builtins") else "MC-MODULES",
-                         f"{name}() on {target}, which the tests may rely on")
-            elif not literal:
-                self.add("MC-EXEC", f"{name}() with a computed attribute name")
-            elif isinstance(node.args[1], ast.Constant) and node.args[1].value in COMPARISON_DUNDERS:
-                self.add("MC-EQUALITY", f"{name}() of {node.args[1].value}: overrides comparison of objects")
-        elif name == "getattr" and "." not in dotted and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant):
-            self.add("MC-EXEC", "getattr() with a computed attribute name", "note")
-        elif name in {"globals", "locals", "vars"} and "." not in dotted:
-            self.add("MC-EXEC", f"uses {name}()", "note")
-        elif name == "type" and len(node.args) == 3:
-            self.add("MC-EQUALITY", "builds a class with type(name, bases, namespace)", "note")
-        elif name in {"run_line_magic", "run_cell_magic", "system", "getoutput"} and ("get_ipython" in dotted or dotted.startswith("get_ipython")):
-            magic = strings[0] if strings else "?"
-            benign = name.startswith("run_") and magic in {"matplotlib", "time", "timeit", "precision"}
-            if not benign:
-                self.add("MC-IPYTHON", f"runs the IPython magic or shell command {magic!r}")
-        elif name in {"register", "unregister"} and "events" in dotted:
-            self.add("MC-IPYTHON", "registers code to run around later cells (IPython events)")
-        elif name in {"append", "insert", "extend", "remove", "clear", "pop", "__setitem__", "update", "setdefault"} and any(
-                hook in dotted for hook in ("input_transformers", "ast_transformers", "sys.modules", "meta_path",
-                                            "path_hooks", "user_ns", "shell_handlers", "sys.path")):
-            self.add("MC-IPYTHON" if "transformers" in dotted else "MC-MODULES", f"changes {dotted.rsplit('.', 1)[0]}")
-        elif name in PROCESS_CALLS and dotted.split(".")[0] in {"os", "subprocess", "pty", "multiprocessing", "signal"} | set(
-                k for k, v in self.aliases.items() if v.split(".")[0] in {"os", "subprocess", "pty", "multiprocessing"}):
-            self.add("MC-PROCESS", f"calls {dotted} (processes and signals)")
-        elif name in {"exit", "quit"} and dotted in {"sys.exit", "exit", "quit"}:
-            self.add("MC-PROCESS", f"calls {dotted}() (ends the kernel)", "note")
-        head = self.aliases.get(dotted.split(".")[0], dotted.split(".")[0]).split(".")[0] if dotted else ""
-        file_module = head in {"os", "shutil", "glob", "pathlib", "io", "sqlite3", "codecs"} or "Path(" in dotted
-        if name in FILE_CALLS and ((name == "open" and "." not in dotted) or file_module
-                                   or (name in {"glob", "iglob"} and "." not in dotted)):
-            suspicious = [s for s in strings if any(word in s.lower() for word in SUSPICIOUS_WORDS) or s.startswith("/")]
-            computed = any(not isinstance(arg, ast.Constant) for arg in node.args[:1])
-            if suspicious:
-                self.add("MC-FILES", f"file access with {dotted or name}() to {suspicious[0]!r} (course folders?)")
-            elif computed and name in {"open", "glob", "iglob", "listdir", "scandir", "walk", "remove", "unlink", "rename",
-                                       "rmtree", "copy", "copyfile", "move", "connect"}:
-                self.add("MC-FILES", f"file access with {dotted or name}() to a computed path", "note")
+        call = _Call(node, dotted, dotted.split(".")[-1] if dotted else "", _strings(node))
+        for check in self._CALL_CHECKS:  # the first kind of call that matches decides
+            if check(self, call):
+                break
+        self._check_file_access(call)
         self.generic_visit(node)
 
+    # kinds of calls: each says whether the call is of its kind (which ends the search), finding or not
+    def _call_exec(self, call: _Call) -> bool:
+        if call.name not in {"exec", "eval", "compile"} or not call.bare:
+            return False
+        self.add("MC-EXEC", f"runs code from a string ({call.name})")
+        return True
 
-def scan_code(source: str, where: str = "", local_modules: Iterable[str] = ()) -> list[Finding]:
+    def _call_setattr(self, call: _Call) -> bool:
+        args = call.node.args
+        if call.name not in {"setattr", "delattr"} or not call.bare or not args:
+            return False
+        target = self._root(_dotted(args[0]))
+        literal = len(args) > 1 and isinstance(args[1], ast.Constant)
+        if target:
+            self.add("MC-BUILTINS" if target.startswith("builtins") else "MC-MODULES",
+                     f"{call.name}() on {target}, which the tests may rely on")
+        elif not literal:
+            self.add("MC-EXEC", f"{call.name}() with a computed attribute name")
+        elif isinstance(args[1], ast.Constant) and args[1].value in COMPARISON_DUNDERS:
+            self.add("MC-EQUALITY", f"{call.name}() of {args[1].value}: overrides comparison of objects")
+        return True
+
+    def _call_getattr(self, call: _Call) -> bool:
+        args = call.node.args
+        if call.name != "getattr" or not call.bare or len(args) <= 1 or isinstance(args[1], ast.Constant):
+            return False
+        self.add("MC-EXEC", "getattr() with a computed attribute name", "note")
+        return True
+
+    def _call_namespace(self, call: _Call) -> bool:
+        if call.name not in {"globals", "locals", "vars"} or not call.bare:
+            return False
+        self.add("MC-EXEC", f"uses {call.name}()", "note")
+        return True
+
+    def _call_type(self, call: _Call) -> bool:
+        if call.name != "type" or len(call.node.args) != 3:
+            return False
+        self.add("MC-EQUALITY", "builds a class with type(name, bases, namespace)", "note")
+        return True
+
+    def _call_magic(self, call: _Call) -> bool:
+        if call.name not in IPYTHON_RUNNERS or "get_ipython" not in call.dotted:
+            return False
+        magic = call.strings[0] if call.strings else "?"
+        benign = call.name.startswith("run_") and magic in BENIGN_MAGICS
+        if not benign:
+            self.add("MC-IPYTHON", f"runs the IPython magic or shell command {magic!r}")
+        return True
+
+    def _call_events(self, call: _Call) -> bool:
+        if call.name not in {"register", "unregister"} or "events" not in call.dotted:
+            return False
+        self.add("MC-IPYTHON", "registers code to run around later cells (IPython events)")
+        return True
+
+    def _call_mutation(self, call: _Call) -> bool:
+        dotted = call.dotted
+        if call.name not in MUTATING_METHODS or not any(hook in dotted for hook in MUTABLE_HOOKS):
+            return False
+        self.add("MC-IPYTHON" if "transformers" in dotted else "MC-MODULES", f"changes {dotted.rsplit('.', 1)[0]}")
+        return True
+
+    def _call_process(self, call: _Call) -> bool:
+        if call.name not in PROCESS_CALLS:
+            return False
+        aliases = {k for k, v in self.aliases.items() if v.split(".")[0] in PROCESS_ALIAS_MODULES}
+        if call.dotted.split(".")[0] not in PROCESS_MODULES | aliases:
+            return False
+        self.add("MC-PROCESS", f"calls {call.dotted} (processes and signals)")
+        return True
+
+    def _call_exit(self, call: _Call) -> bool:
+        if call.name not in {"exit", "quit"} or call.dotted not in {"sys.exit", "exit", "quit"}:
+            return False
+        self.add("MC-PROCESS", f"calls {call.dotted}() (ends the kernel)", "note")
+        return True
+
+    _CALL_CHECKS = (_call_exec, _call_setattr, _call_getattr, _call_namespace, _call_type, _call_magic, _call_events,
+                    _call_mutation, _call_process, _call_exit)
+
+    def _check_file_access(self, call: _Call) -> None:
+        """File access (through ``open``, ``os``, ``shutil``, ``pathlib`` …) to course folders or computed paths."""
+        name, dotted = call.name, call.dotted
+        head = self.aliases.get(dotted.split(".")[0], dotted.split(".")[0]).split(".")[0] if dotted else ""
+        file_module = head in FILE_MODULES or "Path(" in dotted
+        bare_file_call = call.bare and name in {"open", "glob", "iglob"}
+        if name not in FILE_CALLS or not (bare_file_call or file_module):
+            return
+        suspicious = [s for s in call.strings if any(word in s.lower() for word in SUSPICIOUS_WORDS)
+                      or s.startswith("/")]
+        computed = any(not isinstance(arg, ast.Constant) for arg in call.node.args[:1])
+        if suspicious:
+            self.add("MC-FILES", f"file access with {dotted or name}() to {suspicious[0]!r} (course folders?)")
+        elif computed and name in COMPUTED_PATH_CALLS:
+            self.add("MC-FILES", f"file access with {dotted or name}() to a computed path", "note")
+
+
+def scan_code(source: str, where: str = "", local_modules: Iterable[str] = ()) -> list[IntegrityFinding]:
     """Scan one cell's code (IPython syntax allowed) for tampering patterns.
 
     >>> for finding in scan_code("get_ipython().input_transformers_post.append(f)", "cell 3"):
@@ -367,17 +456,17 @@ def release_source(source: str, begin: str = "### BEGIN HIDDEN TESTS", end: str 
     return "\n".join(kept).rstrip("\n")
 
 
-def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]]) -> list[Finding]:
+def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]]) -> list[IntegrityFinding]:
     """Compare the graded cells of a submitted notebook with the gradebook's definition of the notebook.
 
     ``source_cells`` lists the gradebook's cells in order, as dicts with ``name``, ``cell_type``,
     ``locked``, ``source``, ``grade`` (a grade cell), ``solution`` (an answer cell).
 
-    >>> cells = [{"name": "t1", "cell_type": "code", "locked": True, "source": "assert x", "grade": True, "solution": False}]
+    >>> test = {"name": "t1", "cell_type": "code", "locked": True, "source": "assert x"}
+    >>> cells = [{**test, "grade": True, "solution": False}]
     >>> [f.message for f in compare_cells({"cells": []}, cells)]
     ['the test cell t1 was deleted (its tests could not run: 0 points)']
     """
-    findings: list[Finding] = []
     seen: dict[str, int] = {}
     by_id: dict[str, dict[str, Any]] = {}
     for cell in submitted.get("cells", []):
@@ -386,44 +475,68 @@ def compare_cells(submitted: dict[str, Any], source_cells: list[dict[str, Any]])
         if grade_id:
             seen[grade_id] = seen.get(grade_id, 0) + 1
             by_id.setdefault(grade_id, cell)
-    known = {cell["name"] for cell in source_cells}
+    findings = _grade_id_findings(seen, {cell["name"] for cell in source_cells})
+    for cell in source_cells:
+        mine = by_id.get(cell["name"])
+        findings.extend(_deleted_cell(cell) if mine is None else _changed_cell(cell, mine))
+    return findings
+
+
+def _grade_id_findings(seen: dict[str, int], known: set[str]) -> list[IntegrityFinding]:
+    """Grade ids claimed by several cells, or unknown to the gradebook (``seen``: grade id -> cells claiming it)."""
+    findings: list[IntegrityFinding] = []
     for name, count in seen.items():
         if count > 1:
-            findings.append(Finding("MC-CELLS", "note", f"{count} cells claim the grade id {name} (copies are ignored)", name))
+            message = f"{count} cells claim the grade id {name} (copies are ignored)"
+            findings.append(IntegrityFinding("MC-CELLS", "note", message, name))
         if name not in known:
-            findings.append(Finding("MC-CELLS", "note", f"a cell claims the unknown grade id {name} (ignored)", name))
-    for cell in source_cells:
-        name = cell["name"]
-        mine = by_id.get(name)
-        is_test = cell.get("grade") and not cell.get("solution") and cell.get("locked")
-        if mine is None:
-            if is_test:
-                findings.append(Finding("MC-CELLS", "review", f"the test cell {name} was deleted (its tests could not run: 0 points)", name))
-            elif cell.get("solution"):
-                findings.append(Finding("MC-CELLS", "review", f"the answer cell {name} was deleted (the answer, if any, "
-                                        "is in another cell: check it)", name))
-            elif cell.get("locked"):
-                findings.append(Finding("MC-CELLS", "note", f"the read-only cell {name} was deleted", name))
-            continue
-        source = mine.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if mine.get("cell_type") != cell["cell_type"]:
-            findings.append(Finding("MC-CELLS", "note", f"the cell {name} was changed from {cell['cell_type']} to "
-                                    f"{mine.get('cell_type')} (nbgrader changed it back)", name))
-        if cell.get("locked"):
-            expected = release_source(cell.get("source") or "")
-            if source.strip() != expected.strip() and source.strip() != (cell.get("source") or "").strip():
-                kind = "test" if is_test else "read-only"
-                findings.append(Finding("MC-CELLS", "note", f"the {kind} cell {name} was edited; nbgrader graded the "
-                                        "original instead", name))
+            message = f"a cell claims the unknown grade id {name} (ignored)"
+            findings.append(IntegrityFinding("MC-CELLS", "note", message, name))
+    return findings
+
+
+def _is_test(cell: dict[str, Any]) -> bool:
+    """Whether a gradebook cell is a test cell (graded, not an answer, read-only)."""
+    return bool(cell.get("grade") and not cell.get("solution") and cell.get("locked"))
+
+
+def _deleted_cell(cell: dict[str, Any]) -> list[IntegrityFinding]:
+    """The finding for a gradebook cell missing from the submission (none for an unlocked cell)."""
+    name = cell["name"]
+    if _is_test(cell):
+        message = f"the test cell {name} was deleted (its tests could not run: 0 points)"
+        return [IntegrityFinding("MC-CELLS", "review", message, name)]
+    if cell.get("solution"):
+        message = f"the answer cell {name} was deleted (the answer, if any, is in another cell: check it)"
+        return [IntegrityFinding("MC-CELLS", "review", message, name)]
+    if cell.get("locked"):
+        return [IntegrityFinding("MC-CELLS", "note", f"the read-only cell {name} was deleted", name)]
+    return []
+
+
+def _changed_cell(cell: dict[str, Any], mine: dict[str, Any]) -> list[IntegrityFinding]:
+    """Findings for a submitted cell (``mine``) whose type or read-only source differs from the gradebook's."""
+    name = cell["name"]
+    findings: list[IntegrityFinding] = []
+    source = mine.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    if mine.get("cell_type") != cell["cell_type"]:
+        findings.append(IntegrityFinding("MC-CELLS", "note", f"the cell {name} was changed from {cell['cell_type']} to "
+                                f"{mine.get('cell_type')} (nbgrader changed it back)", name))
+    if cell.get("locked"):
+        expected = release_source(cell.get("source") or "")
+        if source.strip() != expected.strip() and source.strip() != (cell.get("source") or "").strip():
+            kind = "test" if _is_test(cell) else "read-only"
+            message = f"the {kind} cell {name} was edited; nbgrader graded the original instead"
+            findings.append(IntegrityFinding("MC-CELLS", "note", message, name))
     return findings
 
 
 def scan_notebook(submitted: dict[str, Any], source_cells: list[dict[str, Any]],
-                  local_modules: Iterable[str] = ()) -> list[Finding]:
+                  local_modules: Iterable[str] = ()) -> list[IntegrityFinding]:
     """Scan the code a student wrote or changed (answer cells and cells of their own) for tampering."""
     locked = {cell["name"] for cell in source_cells if cell.get("locked")}
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     for index, cell in enumerate(submitted.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
@@ -438,24 +551,23 @@ def scan_notebook(submitted: dict[str, Any], source_cells: list[dict[str, Any]],
     return findings
 
 
-def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str] | None = None) -> list[Finding]:
+def read_kernel_log(path: Path, code_cells: int | None = None,
+                    labels: list[str] | None = None) -> list[IntegrityFinding]:
     """Findings from a grading kernel's log (audit-hook refusals, guard repairs, missing heartbeats).
 
     ``code_cells`` is how many code cells ran (to notice a disabled guard); ``labels`` names the code
     cells in the order they ran (grade id or ``cell N``), to say where a finding happened.
     """
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     posts = 0
     armed = False
-    try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
+    lines = _log_lines(path)
     for raw in lines:
         try:
             record = json.loads(raw)
         except json.JSONDecodeError:
-            findings.append(Finding("MC-GUARD", "review", "the grading log contains text the guard did not write"))
+            message = "the grading log contains text the guard did not write"
+            findings.append(IntegrityFinding("MC-GUARD", "review", message))
             continue
         if not isinstance(record, dict):
             continue
@@ -464,37 +576,56 @@ def read_kernel_log(path: Path, code_cells: int | None = None, labels: list[str]
             armed = True
         elif kind == "cell" and record.get("phase") == "post":
             posts += 1
-        elif kind == "blocked":
-            findings.append(Finding("MC-SANDBOX", "review", f"the sandbox refused {record.get('event')}: {record.get('detail')}"))
-        elif kind == "process":
-            findings.append(Finding("MC-PROCESS", "note", f"started a process ({record.get('event')})"))
-        elif kind == "finding":
-            number = record.get("cell")
-            where = record.get("grade_id") or ""
-            if not where and isinstance(number, int) and labels and 0 < number <= len(labels):
-                where = labels[number - 1]
-            elif not where and number:
-                where = f"cell run {number}"
-            severity = record.get("severity") if record.get("severity") in ("review", "note") else "review"
-            finding = Finding(str(record.get("code", "MC-GUARD")), severity, str(record.get("message", "")), where)
-            if finding not in findings:
+        else:
+            finding = _log_finding(record, labels)
+            if finding is not None and (kind != "finding" or finding not in findings):
                 findings.append(finding)
     if code_cells is not None and lines and armed and posts < code_cells:
-        findings.append(Finding("MC-GUARD", "review", f"the grading guard saw {posts} of {code_cells} cells finish "
-                                "(it was disabled or bypassed by notebook code)"))
+        message = (f"the grading guard saw {posts} of {code_cells} cells finish "
+                   "(it was disabled or bypassed by notebook code)")
+        findings.append(IntegrityFinding("MC-GUARD", "review", message))
     return findings
 
 
-def findings_from_outputs(nb: dict[str, Any], limits_text: str = "") -> list[Finding]:
+def _log_lines(path: Path) -> list[str]:
+    """The lines of a grading kernel's log (none when it cannot be read)."""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _log_finding(record: dict[str, Any], labels: list[str] | None) -> IntegrityFinding | None:
+    """The finding one record of the log reports: a sandbox refusal, a process, a guard finding; else None."""
+    kind = record.get("kind")
+    if kind == "blocked":
+        message = f"the sandbox refused {record.get('event')}: {record.get('detail')}"
+        return IntegrityFinding("MC-SANDBOX", "review", message)
+    if kind == "process":
+        return IntegrityFinding("MC-PROCESS", "note", f"started a process ({record.get('event')})")
+    if kind != "finding":
+        return None
+    number = record.get("cell")
+    where = record.get("grade_id") or ""
+    if not where and isinstance(number, int) and labels and 0 < number <= len(labels):
+        where = labels[number - 1]
+    elif not where and number:
+        where = f"cell run {number}"
+    severity = "note" if record.get("severity") == "note" else "review"
+    return IntegrityFinding(str(record.get("code", "MC-GUARD")), severity, str(record.get("message", "")), where)
+
+
+def findings_from_outputs(nb: dict[str, Any], limits_text: str = "") -> list[IntegrityFinding]:
     """Notes about cells that hit a limit (timeout, memory) in an executed notebook."""
-    findings: list[Finding] = []
+    findings: list[IntegrityFinding] = []
     for index, cell in enumerate(nb.get("cells", [])):
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") != "error":
                 continue
             where = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id") or f"cell {index + 1}"
             if output.get("ename") == "CellTimeoutError":
-                findings.append(Finding("MC-LIMIT", "note", "the cell ran past the time limit and was interrupted", where))
+                message = "the cell ran past the time limit and was interrupted"
+                findings.append(IntegrityFinding("MC-LIMIT", "note", message, where))
             elif output.get("ename") == "MemoryError":
-                findings.append(Finding("MC-LIMIT", "note", f"the cell ran out of memory{limits_text}", where))
+                findings.append(IntegrityFinding("MC-LIMIT", "note", f"the cell ran out of memory{limits_text}", where))
     return findings

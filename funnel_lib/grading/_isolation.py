@@ -42,7 +42,6 @@ import sysconfig
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 __all__ = [
     "CGROUP_NAME",

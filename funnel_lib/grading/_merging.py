@@ -7,16 +7,17 @@ import logging
 import signal
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from funnel_lib.grading._course import Course, nbgrader_warnings, quiet_gradebook
-from funnel_lib.grading._integrity import Finding, compare_cells, scan_notebook
+from funnel_lib.grading._integrity import IntegrityFinding, compare_cells, scan_notebook
 from funnel_lib.grading._planning import _fingerprint, _Plan
 from funnel_lib.grading._records import WorkerOutcome
-from funnel_lib.grading._reporting import _unique, StudentResult
+from funnel_lib.grading._reporting import StudentResult, _unique
 from funnel_lib.grading._worker import read_json_safely
 
 __all__ = []
@@ -30,18 +31,40 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
     course, assignment = plan.course, plan.assignment
     task = plan.task(student)
     fingerprint = _fingerprint(course.submission_dir(student, assignment))
-    worker: dict[str, Any]
+    worker = _worker_outcome(task.result, process, killed)
+    registry, sanitized = _registries(plan.notebooks, worker)
+    merged, merge_log = _merge(course, assignment, student, registry, sanitized)
+
+    findings = [IntegrityFinding(**f) for f in worker.get("findings", [])]
+    submitted_dir = course.submission_dir(student, assignment)
+    missing = [name for name in plan.notebooks if not (submitted_dir / f"{name}.ipynb").exists()]
+    findings = _submission_findings(plan, submitted_dir, findings)
+    score, max_score, penalty = _scores(course, assignment, student)
+    if penalty:
+        late = f"submitted late: nbgrader's late penalty took {penalty:g} points"
+        findings.append(IntegrityFinding("MC-LATE", "note", late))
+    status, reason = _status(worker, missing, len(plan.notebooks), merged, merge_log)
+    status, reason = _with_findings(status, reason, findings)
+    return StudentResult(student, status, score, max_score, reason, 0.0, findings, False, fingerprint)
+
+
+def _worker_outcome(result: str | Path, process: Any, killed: str | None) -> dict[str, Any]:
+    """The worker's outcome as a dict: read from its result file, or made up when it was killed or left none."""
     if killed:
-        worker = {"status": "timed out", "reason": killed, "notebooks": {}, "findings": []}
-    else:
-        try:
-            worker = asdict(WorkerOutcome.from_json(Path(task.result).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            worker = {"status": "error", "notebooks": {}, "findings": [],
-                      "reason": f"the grading worker ended without a result (exit code {process.exitcode})"}
+        return {"status": "timed out", "reason": killed, "notebooks": {}, "findings": []}
+    try:
+        return asdict(WorkerOutcome.from_json(Path(result).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return {"status": "error", "notebooks": {}, "findings": [],
+                "reason": f"the grading worker ended without a result (exit code {process.exitcode})"}
+
+
+def _registries(notebooks: list[str], worker: dict[str, Any]) -> tuple[dict[str, tuple[str, str]],
+                                                                       dict[str, tuple[str, str]]]:
+    """What :class:`InjectExecuted` and :class:`InjectSanitized` hand nbgrader for each notebook."""
     registry: dict[str, tuple[str, str]] = {}
     sanitized: dict[str, tuple[str, str]] = {}
-    for name in plan.notebooks:
+    for name in notebooks:
         entry = worker.get("notebooks", {}).get(name) or {}
         if entry.get("executed"):
             registry[name] = ("ok", entry["executed"])
@@ -51,11 +74,11 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
             sanitized[name] = ("ok", entry["sanitized"])
         else:
             sanitized[name] = ("fail", entry.get("error") or worker.get("reason") or "not sanitized")
-    merged, merge_log = _merge(course, assignment, student, registry, sanitized)
+    return registry, sanitized
 
-    findings = [Finding(**f) for f in worker.get("findings", [])]
-    submitted_dir = course.submission_dir(student, assignment)
-    missing = [name for name in plan.notebooks if not (submitted_dir / f"{name}.ipynb").exists()]
+
+def _submission_findings(plan: _Plan, submitted_dir: Path, findings: list[IntegrityFinding]) -> list[IntegrityFinding]:
+    """``findings`` and those of the submitted notebooks: their cells against the gradebook, a scan of their code."""
     for name in plan.notebooks:
         path = submitted_dir / f"{name}.ipynb"
         if not path.exists():
@@ -66,9 +89,12 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
             continue
         findings = _unique(findings + compare_cells(submitted, plan.source_cells.get(name, []))
                            + scan_notebook(submitted, plan.source_cells.get(name, []), plan.local_modules))
-    score, max_score, penalty = _scores(course, assignment, student)
-    if penalty:
-        findings.append(Finding("MC-LATE", "note", f"submitted late: nbgrader's late penalty took {penalty:g} points"))
+    return findings
+
+
+def _status(worker: dict[str, Any], missing: list[str], notebooks: int, merged: bool,
+            merge_log: str) -> tuple[str, str]:
+    """The status and reason from the worker's outcome, missing notebooks and nbgrader's merge."""
     status = worker.get("status", "error")
     reason = worker.get("reason", "")
     if status == "ok":
@@ -76,10 +102,15 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
     if missing and status in {"graded", "invalid notebook"}:
         status = "missing notebook"
         reason = "not submitted: " + ", ".join(f"{m}.ipynb" for m in missing) + (
-            " (scored 0)" if len(missing) < len(plan.notebooks) else "")
+            " (scored 0)" if len(missing) < notebooks else "")
     if status == "graded" and not merged:
         status = "error"
         reason = "nbgrader could not grade the submission: " + _last_error(merge_log)
+    return status, reason
+
+
+def _with_findings(status: str, reason: str, findings: list[IntegrityFinding]) -> tuple[str, str]:
+    """A graded submission with a finding to review needs review; the reason lists the findings that matter."""
     reviews = [f for f in findings if f.severity == "review"]
     notes = [f for f in findings if f.severity == "note"]
     if status == "graded" and reviews:
@@ -89,7 +120,7 @@ def _finish(plan: _Plan, student: str, process: Any, killed: str | None) -> Stud
         reason = "; ".join(f.line() for f in notes)
     elif reviews and status not in {"invalid notebook", "missing notebook"}:
         reason = reason + "; also: " + "; ".join(f.line() for f in reviews)
-    return StudentResult(student, status, score, max_score, reason, 0.0, findings, False, fingerprint)
+    return status, reason
 
 
 def _check_gradebook(course: Course, assignment: str, result: StudentResult) -> None:
@@ -103,7 +134,7 @@ def _check_gradebook(course: Course, assignment: str, result: StudentResult) -> 
     if score is None or abs(score - result.score) > 1e-9:
         note = (f"gradebook mismatch: the gradebook now says {score if score is not None else 'nothing'}, "
                 f"but grading recorded {result.score:g} (changed after grading?)")
-        result.findings.append(Finding("MC-GRADEBOOK", "review", note))
+        result.findings.append(IntegrityFinding("MC-GRADEBOOK", "review", note))
         result.status = "needs review" if result.status == "graded" else result.status
         result.reason = note + ("; " + result.reason if result.reason else "")
 

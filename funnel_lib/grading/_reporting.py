@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from funnel_lib.grading._integrity import Finding
+from funnel_lib.grading._integrity import IntegrityFinding
 
 __all__ = ["STATUSES", "FAILED", "CSV_FIELDS", "StudentResult", "AutogradeReport"]
 
@@ -37,7 +37,7 @@ class StudentResult:
     max_score: float | None = None
     reason: str = ""
     seconds: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[IntegrityFinding] = field(default_factory=list)
     skipped: bool = False
     fingerprint: str = ""
 
@@ -66,7 +66,8 @@ class StudentResult:
         """Rebuild a record saved by :meth:`to_dict`."""
         return cls(student=data["student"], status=data["status"], score=data.get("score"),
                    max_score=data.get("max_score"), reason=data.get("reason", ""), seconds=data.get("seconds", 0.0),
-                   findings=[Finding(**f) for f in data.get("findings", [])], fingerprint=data.get("fingerprint", ""))
+                   findings=[IntegrityFinding(**f) for f in data.get("findings", [])],
+                   fingerprint=data.get("fingerprint", ""))
 
 
 @dataclass
@@ -105,9 +106,10 @@ class AutogradeReport:
         """A plain-text summary table."""
         rows = [r.row() for r in self.results]
         headers = {"student": "student", "status": "status", "score": "score", "max_score": "max", "reason": "reason"}
-        widths = {key: max([len(headers[key])] + [len(str(row[key])) for row in rows]) for key in ("student", "status", "score", "max_score")}
+        widths = {key: max([len(headers[key])] + [len(str(row[key])) for row in rows])
+                  for key in ("student", "status", "score", "max_score")}
         lines = ["  ".join(headers[k].ljust(widths[k]) for k in widths) + "  reason"]
-        for row, result in zip(rows, self.results):
+        for row, result in zip(rows, self.results, strict=True):  # one row per result
             reason = row["reason"] + (" (skipped: graded before)" if result.skipped else "")
             if len(reason) > 120:
                 reason = reason[:117] + "..."
@@ -117,8 +119,8 @@ class AutogradeReport:
         return "\n".join(lines)
 
 
-def _unique(findings: list[Finding]) -> list[Finding]:
-    out: list[Finding] = []
+def _unique(findings: list[IntegrityFinding]) -> list[IntegrityFinding]:
+    out: list[IntegrityFinding] = []
     for finding in findings:
         if finding not in out:
             out.append(finding)
@@ -136,7 +138,8 @@ def _load_state(path: Path) -> dict[str, dict[str, Any]]:
 def _save_state(path: Path, assignment: str, state: dict[str, dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"assignment": assignment, "students": state}, indent=1, sort_keys=True), encoding="utf-8")
+    text = json.dumps({"assignment": assignment, "students": state}, indent=1, sort_keys=True)
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 

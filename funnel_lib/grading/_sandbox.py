@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbgrader.preprocessors import Execute
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+from nbgrader.preprocessors import Execute
+
+from funnel_lib.grading._errors import GradingError
 
 __all__ = [
     "GUARD_PATH",
@@ -249,7 +251,7 @@ class Watchdog(threading.Thread):
         self._stop_event.set()
 
 
-class KernelUnresponsive(RuntimeError):
+class KernelUnresponsive(GradingError, RuntimeError):
     """The kernel ignored the interrupt after a cell timeout (e.g. a loop that swallows KeyboardInterrupt)."""
 
 
@@ -321,7 +323,7 @@ class SandboxKernelManager(AsyncKernelManager):
             return
         await super()._async_interrupt_kernel()
 
-    interrupt_kernel = _async_interrupt_kernel  # type: ignore[assignment]
+    interrupt_kernel = _async_interrupt_kernel
 
 
 class SandboxExecute(Execute):

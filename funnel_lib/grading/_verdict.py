@@ -29,7 +29,7 @@ import copy
 import json
 from typing import Any
 
-from funnel_lib.grading._integrity import Finding
+from funnel_lib.grading._integrity import IntegrityFinding
 
 __all__ = ["checker_notebook", "failed", "names_read", "reconcile", "find_test_cells"]
 
@@ -120,23 +120,24 @@ def checker_notebook(nb: Any, tests: dict[int, list[str] | None], answers: dict[
     return out, where, local
 
 
-def reconcile(executed: Any, checked: Any, where: dict[int, int], local: dict[int, str]) -> list[Finding]:
+def reconcile(executed: Any, checked: Any, where: dict[int, int], local: dict[int, str]) -> list[IntegrityFinding]:
     """Make the clean kernel's verdict count in ``executed`` (changed in place); return the findings."""
-    findings = [Finding("MC-VERDICT", "info", why) for why in local.values()]
+    findings = [IntegrityFinding("MC-VERDICT", "info", why) for why in local.values()]
     for index, other in where.items():
         mine, clean = executed.cells[index], checked.cells[other]
         restore_outputs = checked.cells[other - 1].get("outputs", [])
         if failed(restore_outputs):
-            findings.append(Finding("MC-VERDICT", "note", f"{_grade_id(mine, index)}: the answers could not be "
-                                    "rebuilt in a clean kernel; judged there without them"))
+            message = (f"{_grade_id(mine, index)}: the answers could not be rebuilt in a clean kernel; "
+                       "judged there without them")
+            findings.append(IntegrityFinding("MC-VERDICT", "note", message))
         if failed(mine.get("outputs", [])) == failed(clean.get("outputs", [])):
             continue
         said = "failed" if failed(mine.get("outputs", [])) else "passed"
         truth = "fails" if failed(clean.get("outputs", [])) else "passes"
         mine.outputs = copy.deepcopy(clean.get("outputs", []))
-        findings.append(Finding("MC-VERDICT", "review", f"{_grade_id(mine, index)}: the notebook's kernel reported "
-                                f"the test {said}, but on the same answers in a clean kernel it {truth} (a kernel "
-                                "that misreports?); the clean kernel's result counts"))
+        message = (f"{_grade_id(mine, index)}: the notebook's kernel reported the test {said}, but on the same answers "
+                   f"in a clean kernel it {truth} (a kernel that misreports?); the clean kernel's result counts")
+        findings.append(IntegrityFinding("MC-VERDICT", "review", message))
     return findings
 
 
