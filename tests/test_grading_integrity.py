@@ -339,6 +339,21 @@ def test_module_snapshots(tmp_path: Path) -> None:
     assert logged and logged[-1][0] == "blocked"
 
 
+def test_module_snapshots_cover_classes_that_name_a_parent_package_as_their_home() -> None:
+    """Public errors say ``__module__ = "funnel_lib"`` (or ``funnel_lib.grading``): they are still watched."""
+    import types
+
+    module = types.ModuleType("pkg.sub._private")
+    public = type("PublicError", (ValueError,), {"__module__": "pkg.sub"})
+    own = type("Own", (), {"__module__": "pkg.sub._private"})
+    borrowed = type("Borrowed", (), {"__module__": "pkg.other"})
+    module.PublicError, module.Own, module.Borrowed = public, own, borrowed
+    finder = ModuleSnapshots([], ["pkg"], {}, lambda *a: None)
+    finder.take(module)
+    classes = finder.snapshots["pkg.sub._private"][2]
+    assert set(classes) == {"PublicError", "Own"}
+
+
 # --------------------------------------------------------------------------------------------
 # the in-kernel guard, driven in this process through a plain IPython shell
 # --------------------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def autograde(
     >>> autograde("ps1", course="/nonexistent")
     Traceback (most recent call last):
     ...
-    funnel_lib.grading._course.CourseError: course directory '/nonexistent' does not exist
+    funnel_lib.grading.CourseError: course directory '/nonexistent' does not exist
     """
     started = time.monotonic()
     course = course if isinstance(course, Course) else load_course(course)

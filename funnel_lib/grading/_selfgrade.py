@@ -341,7 +341,7 @@ def grade_notebook(
     >>> grade_notebook("/nonexistent/ex01.ipynb")
     Traceback (most recent call last):
     ...
-    funnel_lib.grading._course.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
+    funnel_lib.grading.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
     """
     import time
 
@@ -502,7 +502,7 @@ def check_exercise(question: str | None = None, notebook: str | os.PathLike[str]
     >>> check_exercise(notebook="/nonexistent/ex01.ipynb")
     Traceback (most recent call last):
     ...
-    funnel_lib.grading._course.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
+    funnel_lib.grading.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
     """
     if notebook is None:
         notebook = os.environ.get("JPY_SESSION_NAME") or ""

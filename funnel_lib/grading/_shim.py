@@ -306,7 +306,9 @@ class ModuleSnapshots:
         classes = {}
         functions = {}
         for key, value in namespace.items():
-            if isinstance(value, type) and getattr(value, "__module__", None) == name:
+            home = getattr(value, "__module__", None)
+            # a class defined here may name a parent package as its public home (errors do)
+            if isinstance(value, type) and isinstance(home, str) and (home == name or name.startswith(home + ".")):
                 classes[key] = (value, dict(vars(value)))
             elif callable(value) and hasattr(value, "__code__") and getattr(value, "__module__", None) == name:
                 functions[key] = (value, value.__code__, getattr(value, "__defaults__", None),
