@@ -6,9 +6,10 @@ import hashlib
 import os
 import sys
 import sysconfig
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from funnel_lib.grading._course import (
     Course,
@@ -66,13 +67,15 @@ class _Plan:
         _warm_up(course, assignment, seed_url, [source / f"{name}.ipynb" for name in notebooks])
         local_modules = sorted(p.stem for p in source.glob("*.py"))
         timeout = cell_timeout or int(course.config.Execute.get("timeout", None) or 30)
-        code_cells = max((sum(1 for c in cells if c["cell_type"] == "code") for cells in source_cells.values()), default=1)
+        code_cells = max((sum(1 for c in cells if c["cell_type"] == "code") for cells in source_cells.values()),
+                         default=1)
         if student_timeout is None:
             student_timeout = float(timeout * (code_cells + 2) * max(1, len(notebooks)) + 60)
         import funnel_lib
 
         package = Path(funnel_lib.__file__).resolve().parent
-        read_deny = [str(p) for p in course.protected_paths()] + [str(run_dir)] + [str(Path(p).resolve()) for p in extra_protected]
+        read_deny = ([str(p) for p in course.protected_paths()] + [str(run_dir)]
+                     + [str(Path(p).resolve()) for p in extra_protected])
         write_deny = [str(course.root), str(run_dir), str(package), sys.prefix, sys.base_prefix]
         for key in ("purelib", "platlib", "stdlib", "platstdlib", "scripts"):
             folder = sysconfig.get_paths().get(key)

@@ -8,15 +8,15 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from funnel_lib.grading._merging import _finish, _INTERRUPTED
+from funnel_lib.grading._merging import _INTERRUPTED, _finish
 from funnel_lib.grading._planning import _Plan
 from funnel_lib.grading._progress import Progress
 from funnel_lib.grading._reporting import StudentResult
-from funnel_lib.grading._verdict import failed
 from funnel_lib.grading._worker import _slot_main
 
 __all__ = []
@@ -70,24 +70,10 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
     slots: list[_Slot] = []
     _INTERRUPTED[0] = False
     helper: threading.Thread | None = None
-
-    def hand_out() -> None:
-        while pending and len(slots) < min(jobs, len(todo)):
-            slots.append(_start_slot(context))
-        for slot in slots:
-            if pending and slot.student is None:
-                student = pending.popleft()
-                task = plan.task(student)
-                Path(task.work).mkdir(parents=True, exist_ok=True)
-                slot.student, slot.begun = student, time.monotonic()
-                try:
-                    slot.conn.send(task.to_json())
-                except (OSError, ValueError):  # the slot died while idle: its sentinel tells below
-                    pass
-
+    most = min(jobs, len(todo))
     try:
         while pending or any(slot.student for slot in slots):
-            hand_out()
+            _hand_out(plan, context, pending, slots, most)
             if helper is None and plan.while_grading is not None and not pending:
                 # every student is handed out, so no worker is forked after this thread starts
                 helper = threading.Thread(target=_quietly, args=(plan.while_grading,), daemon=True,
@@ -96,52 +82,81 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
             busy = [slot for slot in slots if slot.student is not None]
             waits = [slot.conn for slot in busy] + [slot.process.sentinel for slot in slots]
             ready = set(multiprocessing.connection.wait(waits, timeout=0.5))
-            finished: list[tuple[str, Any, float, str | None]] = []
-            now = time.monotonic()
-            for slot in list(slots):
-                student = slot.student
-                dead = slot.process.sentinel in ready
-                done = False
-                if student is not None and slot.conn in ready:
-                    try:
-                        done = slot.conn.recv() == "done"
-                    except (EOFError, OSError):
-                        dead = True
-                if student is not None and (done or dead):
-                    finished.append((student, slot.process, slot.begun, None))
-                    slot.student = None
-                elif student is not None and now - slot.begun > plan.student_timeout:
-                    finished.append((student, slot.process, slot.begun,
-                                     f"grading took longer than {plan.student_timeout:g} s and was stopped"))
-                    slot.student = None
-                    dead = True
-                    _end_slot(plan, slot, kill=True)
-                    slots.remove(slot)
-                    continue
-                if dead:
-                    if slot.process.is_alive():
-                        slot.process.join(timeout=5)
-                    _end_slot(plan, slot, kill=True)
-                    slots.remove(slot)
+            finished = _collect(plan, slots, ready, time.monotonic())
             # hand out the next students before merging, so that the slots work while the parent merges
-            hand_out()
-            for student, process, begun, killed in finished:
-                try:
-                    result = _finish(plan, student, process, killed)
-                except Exception as error:  # noqa: BLE001 - one submission never stops the class run
-                    result = StudentResult(student, "error", None, None,
-                                           f"the grader failed on this submission: {type(error).__name__}: "
-                                           f"{str(error)[:300]}")
-                result.seconds = time.monotonic() - begun
-                bar.update(student, result.status, result.seconds)
-                yield result
-                if _INTERRUPTED[0]:  # Ctrl-C arrived during a merge: stop now that it is recorded
-                    raise KeyboardInterrupt
+            _hand_out(plan, context, pending, slots, most)
+            yield from _merge(plan, finished, bar)
     finally:
         for slot in slots:
             _end_slot(plan, slot, kill=slot.student is not None)
         if helper is not None:
             helper.join(timeout=60)
+
+
+def _hand_out(plan: _Plan, context: Any, pending: deque[str], slots: list[_Slot], most: int) -> None:
+    """Start slots up to ``most`` while students wait, and send the next waiting student to each idle slot."""
+    while pending and len(slots) < most:
+        slots.append(_start_slot(context))
+    for slot in slots:
+        if pending and slot.student is None:
+            student = pending.popleft()
+            task = plan.task(student)
+            Path(task.work).mkdir(parents=True, exist_ok=True)
+            slot.student, slot.begun = student, time.monotonic()
+            try:
+                slot.conn.send(task.to_json())
+            except (OSError, ValueError):  # the slot died while idle: its sentinel tells below
+                pass
+
+
+#: A student whose grading ended: id, worker process, start time, why it was stopped (None: it finished).
+_Finished = tuple[str, Any, float, str | None]
+
+
+def _collect(plan: _Plan, slots: list[_Slot], ready: set[Any], now: float) -> list[_Finished]:
+    """The students whose slot is done, died or ran out of time; end (and drop) the slots that died or ran out."""
+    finished: list[_Finished] = []
+    for slot in list(slots):
+        student = slot.student
+        dead = slot.process.sentinel in ready
+        done = False
+        if student is not None and slot.conn in ready:
+            try:
+                done = slot.conn.recv() == "done"
+            except (EOFError, OSError):
+                dead = True
+        if student is not None and (done or dead):
+            finished.append((student, slot.process, slot.begun, None))
+            slot.student = None
+        elif student is not None and now - slot.begun > plan.student_timeout:
+            finished.append((student, slot.process, slot.begun,
+                             f"grading took longer than {plan.student_timeout:g} s and was stopped"))
+            slot.student = None
+            _end_slot(plan, slot, kill=True)
+            slots.remove(slot)
+            continue
+        if dead:
+            if slot.process.is_alive():
+                slot.process.join(timeout=5)
+            _end_slot(plan, slot, kill=True)
+            slots.remove(slot)
+    return finished
+
+
+def _merge(plan: _Plan, finished: list[_Finished], bar: Progress) -> Iterator[StudentResult]:
+    """Merge each finished student into the gradebook; yield the results (stop after one if Ctrl-C came)."""
+    for student, process, begun, killed in finished:
+        try:
+            result = _finish(plan, student, process, killed)
+        except Exception as error:  # noqa: BLE001 - one submission never stops the class run
+            result = StudentResult(student, "error", None, None,
+                                   f"the grader failed on this submission: {type(error).__name__}: "
+                                   f"{str(error)[:300]}")
+        result.seconds = time.monotonic() - begun
+        bar.update(student, result.status, result.seconds)
+        yield result
+        if _INTERRUPTED[0]:  # Ctrl-C arrived during a merge: stop now that it is recorded
+            raise KeyboardInterrupt
 
 
 def _quietly(work: Any) -> None:

@@ -103,12 +103,12 @@ class GradeReport:
         headers = ["question", "points", "max", "result", "message"]
         rows = [q.row() for q in self.questions]
         widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(4)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:4], widths)) + "  " + headers[4]]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:4], widths, strict=True)) + "  " + headers[4]]
         indent = sum(widths) + 2 * len(widths)
         for row in rows:
             # the whole message, wrapped under its column (the advice often comes at the end)
             wrapped = textwrap.wrap(row[4], width=max(40, 110 - indent), break_long_words=False) or [""]
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + wrapped[0])
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + wrapped[0])
             lines.extend(" " * indent + more for more in wrapped[1:])
         lines.append("")
         lines.append(f"{self.assignment}/{self.notebook_name}: {self.score:g} of {self.max_score:g} autograded points")
@@ -119,12 +119,13 @@ class GradeReport:
         if self.status not in {"graded"}:
             lines.append(f"status: {self.status}" + (f" — {self.reason}" if self.reason else ""))
         if self.feedback is not None:
-            lines.append(f"feedback: {self.feedback}" + (" (replaced the previous feedback file)" if self.feedback_replaced else ""))
+            replaced = " (replaced the previous feedback file)" if self.feedback_replaced else ""
+            lines.append(f"feedback: {self.feedback}{replaced}")
         return "\n".join(lines)
 
 
 def locate_course(notebook: Path, course: str | os.PathLike[str] | None = None) -> Course:
-    """The course a learner's notebook belongs to: ``course``, else the nearest course above it, else this repository."""
+    """The course of a learner's notebook: ``course``, else the nearest course above it, else this repository."""
     if course is not None:
         return load_course(course)
     candidates = [find_course_root(notebook)]
@@ -160,7 +161,8 @@ def identify_exercise(course: Course, notebook: Path, nb: dict[str, Any]) -> tup
     its cells' grade ids.
     """
     assignments = course.assignments()
-    tag = ((nb.get("metadata") or {}).get("funnel_grading") or {}).get("id") if isinstance(nb.get("metadata"), dict) else None
+    metadata = nb.get("metadata")
+    tag = ((metadata or {}).get("funnel_grading") or {}).get("id") if isinstance(metadata, dict) else None
     if isinstance(tag, str) and tag.count("/") == 2:
         course_id, assignment, name = tag.split("/")
         if course_id == course.course_id and assignment in assignments and name in course.source_notebooks(assignment):
@@ -174,7 +176,8 @@ def identify_exercise(course: Course, notebook: Path, nb: dict[str, Any]) -> tup
         for assignment in assignments:
             for name in course.source_notebooks(assignment):
                 try:
-                    theirs = _grade_ids(json.loads((course.source_dir / assignment / f"{name}.ipynb").read_text(encoding="utf-8")))
+                    source = course.source_dir / assignment / f"{name}.ipynb"
+                    theirs = _grade_ids(json.loads(source.read_text(encoding="utf-8")))
                 except (OSError, json.JSONDecodeError):
                     continue
                 if theirs:
@@ -236,7 +239,8 @@ def _definition_key(course: Course, assignment: str, config_text: str) -> str:
     for module in (__file__, _course.__file__):
         digest.update(Path(module).read_bytes() + b"\0")
     source = course.source_dir / assignment
-    for path in sorted(p for p in source.rglob("*") if p.is_file() and not set(p.relative_to(source).parts) & set(_IGNORED)):
+    files = (p for p in source.rglob("*") if p.is_file() and not set(p.relative_to(source).parts) & set(_IGNORED))
+    for path in sorted(files):
         digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -297,7 +301,8 @@ def _generated_course(course: Course, assignment: str, root: Path, db: Path) -> 
             with nbgrader_warnings():
                 app.start()
         except Exception as error:  # noqa: BLE001
-            raise CourseError(f"could not prepare the exercise {assignment!r} from {course.source_dir / assignment}: {error}") from error
+            raise CourseError(f"could not prepare the exercise {assignment!r} from "
+                              f"{course.source_dir / assignment}: {error}") from error
     return temp
 
 
@@ -384,7 +389,8 @@ def grade_notebook(
             kinds = {cell.name: ("written" if cell.name in {s.name for s in definition.solution_cells} else "test")
                      for cell in definition.grade_cells}
             kinds.update({cell.name: "task" for cell in definition.task_cells})
-            maxima = {cell.name: float(cell.max_score) for cell in list(definition.grade_cells) + list(definition.task_cells)}
+            maxima = {cell.name: float(cell.max_score)
+                      for cell in list(definition.grade_cells) + list(definition.task_cells)}
             scores: dict[str, float | None] = {}
             try:
                 submission = gb.find_submission_notebook(name, assignment, LEARNER)
@@ -557,7 +563,7 @@ def _visible_tests_only(path: Path, nb: dict[str, Any], cell_timeout: int | None
             reason = f"the notebook could not run: {error}"
     questions = []
     for cell in _test_cells(copy):
-        meta = cell.metadata["nbgrader"]
+        meta = cell["metadata"]["nbgrader"]
         points = float(meta.get("points") or 0)
         bad = failed(cell.get("outputs", [])) or cell.get("execution_count") is None
         message = ""

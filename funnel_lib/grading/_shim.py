@@ -36,6 +36,14 @@ import errno
 import json
 import os
 import sys
+from collections.abc import Callable, Mapping
+from types import FrameType, MappingProxyType
+
+TYPE_CHECKING = False  # not imported from typing: this launcher imports only what the kernel needs at once
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 __all__ = ["KERNEL_EXTRAS", "Policy", "allow_modules", "apply_limits", "main", "make_audit_hook", "without_modules"]
 
@@ -158,8 +166,11 @@ def _is_user_file(filename: str) -> bool:
     )
 
 
-def make_audit_hook(policy: Policy, log_fd: int, *, block_processes: bool = True) -> object:
+def make_audit_hook(policy: Policy, log_fd: int, *, block_processes: bool = True) -> Callable[[str, tuple], None]:
     """Return the audit hook for a grading kernel; it records to ``log_fd`` and is armed by ``ARM_EVENT``.
+
+    Its helpers (the log writer, ``refuse``, one checker per watched event, see :func:`_event_checks`) are
+    made here, once, and held only in the hook's closure; the table of checkers is a read-only view.
 
     >>> hook = make_audit_hook(Policy([], [], []), -1)
     >>> callable(hook)
@@ -168,28 +179,16 @@ def make_audit_hook(policy: Policy, log_fd: int, *, block_processes: bool = True
     state = {"armed": False}
     dumps = json.dumps
     write = os.write
-    getpid = os.getpid
-    own_pid = getpid()
-    getframe = sys._getframe
+    own_pid = os.getpid()
     watched = WATCHED
-    ctypes_dir = os.sep + "ctypes" + os.sep
 
-    def record(kind: str, event: str, detail: str, severity: str = "review") -> None:
-        try:
-            write(log_fd, (dumps({"kind": kind, "event": event, "detail": detail[:500],
-                                  "severity": severity}) + "\n").encode())
-        except Exception:  # noqa: BLE001 - a closed log must not break the kernel
-            pass
+    record = _recorder(log_fd, write, dumps)
 
     def refuse(event: str, detail: str, message: str) -> None:
         record("blocked", event, detail)
         raise PermissionError(errno.EACCES, f"{message} (the grading sandbox refused {event})", detail)
 
-    def from_user_code() -> bool:
-        frame = getframe(2)
-        while frame is not None and ctypes_dir in frame.f_code.co_filename:
-            frame = frame.f_back
-        return frame is not None and _is_user_file(frame.f_code.co_filename)
+    checks = _event_checks(policy, refuse, record, block_processes, own_pid)
 
     def hook(event: str, args: tuple) -> None:
         if event not in watched:
@@ -208,48 +207,7 @@ def make_audit_hook(policy: Policy, log_fd: int, *, block_processes: bool = True
         if not state["armed"]:
             return
         try:
-            if event == "open":
-                path = policy.resolve(args[0])
-                if path is None:
-                    return
-                mode = args[1] if len(args) > 1 else None
-                flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-                writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
-                    flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC))
-                if writing and policy.denies_write(path):
-                    refuse(event, path, "writing here is not allowed while grading")
-                if policy.denies_read(path):
-                    refuse(event, path, "reading here is not allowed while grading")
-            elif event in READ_EVENTS:
-                target = args[0] if args else None
-                if event.startswith("glob.") and isinstance(target, (str, bytes)):
-                    target = os.path.dirname(os.fsdecode(target).split("*")[0].split("?")[0].split("[")[0]) or "."
-                    if event == "glob.glob/2" and len(args) > 2 and args[2]:
-                        target = os.path.join(os.fsdecode(args[2]), target)
-                path = policy.resolve(target if target is not None else ".")
-                if path is not None and policy.denies_read(path):
-                    refuse(event, path, "looking here is not allowed while grading")
-            elif event in WRITE_EVENTS:
-                if event in ("os.link", "os.symlink"):
-                    refuse(event, " -> ".join(str(a) for a in args[:2]), "links cannot be made while grading")
-                for arg in args[:2]:
-                    if isinstance(arg, (str, bytes, os.PathLike)):
-                        path = policy.resolve(arg)
-                        if path is not None and policy.denies_write(path):
-                            refuse(event, path, "changing files here is not allowed while grading")
-            elif event in PROCESS_EVENTS:
-                if block_processes:
-                    refuse(event, str(args[:2])[:200], "starting processes is not allowed while grading")
-                record("process", event, str(args[:2])[:200], "note")
-            elif event in SIGNAL_EVENTS:
-                pid = args[0] if args else None
-                if event == "signal.pthread_kill" or pid not in (own_pid, 0):
-                    refuse(event, str(args)[:200], "signalling other processes is not allowed while grading")
-            elif event == "sys.addaudithook":
-                refuse(event, "", "audit hooks cannot be added while grading")
-            elif event in USER_FRAME_EVENTS:
-                if from_user_code():
-                    refuse(event, str(args[:1])[:200], f"{event} is not allowed in notebook code while grading")
+            checks[event](event, args)
         except PermissionError:
             raise
         except Exception:  # noqa: BLE001 - the guard must never break legitimate work
@@ -258,10 +216,122 @@ def make_audit_hook(policy: Policy, log_fd: int, *, block_processes: bool = True
     return hook
 
 
+_Refuse = Callable[[str, str, str], None]
+_Check = Callable[[str, tuple], None]
+
+
+def _recorder(log_fd: int, write: Callable[[int, bytes], int], dumps: Callable[..., str]) -> Callable[..., None]:
+    """The hook's ``record(kind, event, detail, severity="review")``: one JSON line to ``log_fd``, never an error."""
+    def record(kind: str, event: str, detail: str, severity: str = "review") -> None:
+        try:
+            write(log_fd, (dumps({"kind": kind, "event": event, "detail": detail[:500],
+                                  "severity": severity}) + "\n").encode())
+        except Exception:  # noqa: BLE001 - a closed log must not break the kernel
+            pass
+    return record
+
+
+def _event_checks(policy: Policy, refuse: _Refuse, record: Callable[..., None], block_processes: bool,
+                  own_pid: int) -> Mapping[str, _Check]:
+    """The armed hook's checker of each watched event (a read-only mapping; called once, before arming)."""
+    table: dict[str, _Check] = {"open": _check_open(policy, refuse)}
+    for events, check in (
+        (READ_EVENTS, _check_read(policy, refuse)),
+        (WRITE_EVENTS, _check_write(policy, refuse)),
+        (PROCESS_EVENTS, _check_process(refuse, record, block_processes)),
+        (SIGNAL_EVENTS, _check_signal(refuse, own_pid)),
+        (USER_FRAME_EVENTS, _check_user_frame(refuse, sys._getframe, os.sep + "ctypes" + os.sep)),
+    ):
+        table.update(dict.fromkeys(events, check))
+    table["sys.addaudithook"] = _check_addaudithook(refuse)
+    return MappingProxyType(table)
+
+
+def _check_open(policy: Policy, refuse: _Refuse) -> _Check:
+    """``open``: refuse writing where the policy denies writes, and reading where it denies reads."""
+    def check(event: str, args: tuple) -> None:
+        path = policy.resolve(args[0])
+        if path is None:
+            return
+        mode = args[1] if len(args) > 1 else None
+        flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
+            flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC))
+        if writing and policy.denies_write(path):
+            refuse(event, path, "writing here is not allowed while grading")
+        if policy.denies_read(path):
+            refuse(event, path, "reading here is not allowed while grading")
+    return check
+
+
+def _check_read(policy: Policy, refuse: _Refuse) -> _Check:
+    """Listing a folder, globbing, opening a database: refuse where the policy denies reads."""
+    def check(event: str, args: tuple) -> None:
+        target = args[0] if args else None
+        if event.startswith("glob.") and isinstance(target, (str, bytes)):
+            target = os.path.dirname(os.fsdecode(target).split("*")[0].split("?")[0].split("[")[0]) or "."
+            if event == "glob.glob/2" and len(args) > 2 and args[2]:
+                target = os.path.join(os.fsdecode(args[2]), target)
+        path = policy.resolve(target if target is not None else ".")
+        if path is not None and policy.denies_read(path):
+            refuse(event, path, "looking here is not allowed while grading")
+    return check
+
+
+def _check_write(policy: Policy, refuse: _Refuse) -> _Check:
+    """Removing, renaming, copying, changing files: refuse links, and paths where the policy denies writes."""
+    def check(event: str, args: tuple) -> None:
+        if event in ("os.link", "os.symlink"):
+            refuse(event, " -> ".join(str(a) for a in args[:2]), "links cannot be made while grading")
+        for arg in args[:2]:
+            if isinstance(arg, (str, bytes, os.PathLike)):
+                path = policy.resolve(arg)
+                if path is not None and policy.denies_write(path):
+                    refuse(event, path, "changing files here is not allowed while grading")
+    return check
+
+
+def _check_process(refuse: _Refuse, record: Callable[..., None], block_processes: bool) -> _Check:
+    """Starting a process: refused when ``block_processes``, else recorded as a note."""
+    def check(event: str, args: tuple) -> None:
+        if block_processes:
+            refuse(event, str(args[:2])[:200], "starting processes is not allowed while grading")
+        record("process", event, str(args[:2])[:200], "note")
+    return check
+
+
+def _check_signal(refuse: _Refuse, own_pid: int) -> _Check:
+    """Signals: only to the kernel itself (or its process group 0); never to a thread."""
+    def check(event: str, args: tuple) -> None:
+        pid = args[0] if args else None
+        if event == "signal.pthread_kill" or pid not in (own_pid, 0):
+            refuse(event, str(args)[:200], "signalling other processes is not allowed while grading")
+    return check
+
+
+def _check_addaudithook(refuse: _Refuse) -> _Check:
+    """Adding an audit hook: always refused once armed."""
+    def check(event: str, args: tuple) -> None:
+        refuse(event, "", "audit hooks cannot be added while grading")
+    return check
+
+
+def _check_user_frame(refuse: _Refuse, getframe: Callable[[int], FrameType | None], ctypes_dir: str) -> _Check:
+    """``ctypes`` loading, ``gc`` walks, tracing: refused when the caller (past ``ctypes``) is a notebook cell."""
+    def check(event: str, args: tuple) -> None:
+        frame = getframe(2)  # 0: this check, 1: the hook, 2: the code that raised the event
+        while frame is not None and ctypes_dir in frame.f_code.co_filename:
+            frame = frame.f_back
+        if frame is not None and _is_user_file(frame.f_code.co_filename):
+            refuse(event, str(args[:1])[:200], f"{event} is not allowed in notebook code while grading")
+    return check
+
+
 class ModuleSnapshots:
     """A meta-path finder that snapshots protected modules right after they are executed."""
 
-    def __init__(self, prefixes: list[str], local_names: list[str], origins: dict[str, str], log: object) -> None:
+    def __init__(self, prefixes: list[str], local_names: list[str], origins: dict[str, str],
+                 log: Callable[[str, str, str], None]) -> None:
         self.prefixes = tuple(prefixes)
         self.local_names = frozenset(local_names)
         self.origins = {name: _norm(folder) for name, folder in origins.items()}
@@ -273,7 +343,8 @@ class ModuleSnapshots:
         top = fullname.split(".")[0]
         return top in self.local_names or any(fullname == p or fullname.startswith(p + ".") for p in self.prefixes)
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> object:
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         """Find the module with the other finders and wrap its loader to take a snapshot."""
         if not self.protected(fullname):
             return None
@@ -294,7 +365,8 @@ class ModuleSnapshots:
         origin = getattr(spec, "origin", None)
         if expected and origin and not _norm(origin).startswith(expected):
             self._log("blocked", "import", f"{fullname} would load from {origin}, not from {expected}")
-            raise ImportError(f"{fullname} must come from {expected}; a copy elsewhere ({origin}) is not allowed while grading")
+            raise ImportError(f"{fullname} must come from {expected}; "
+                              f"a copy elsewhere ({origin}) is not allowed while grading")
         if spec.loader is not None and hasattr(spec.loader, "exec_module"):
             spec.loader = _SnapshotLoader(spec.loader, self)
         return spec
@@ -348,7 +420,7 @@ def without_modules(names: tuple[str, ...] | list[str]) -> list[str]:
     """
     hidden = [name for name in names if name not in sys.modules]
     for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment] - `import name` now raises ImportError
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` now raises ImportError
     return hidden
 
 
@@ -390,7 +462,8 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs as t
 
     def log(kind: str, event: str, detail: str, severity: str = "review") -> None:
         try:
-            os.write(log_fd, (dumps({"kind": kind, "event": event, "detail": detail, "severity": severity}) + "\n").encode())
+            line = dumps({"kind": kind, "event": event, "detail": detail, "severity": severity}) + "\n"
+            os.write(log_fd, line.encode())
         except OSError:
             pass
 

@@ -8,10 +8,12 @@ import shutil
 import sys
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from funnel_lib.grading._checker import RESET_SOURCE, WarmChecker, reap_zombies
+from funnel_lib.grading._course import Course
 from funnel_lib.grading._integrity import Finding, findings_from_outputs, read_kernel_log
 from funnel_lib.grading._planning import _course_for, _sanitizer
 from funnel_lib.grading._records import KernelSettings, Task, WorkerOutcome
@@ -155,15 +157,7 @@ def _start_checker(task: Task, config: Any, limits: Limits, source: Path, ignore
     roles: dict[str, dict[str, Any]] = {}
     for cells in task.source_cells.values():
         roles.update(_checker_roles(cells))
-    settings = KernelSettings(
-        limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
-                "file_bytes": limits.file_bytes, "nproc": 512},
-        log=str(kernel_dir / "check.log"), guard=str(GUARD_PATH), roles=roles,
-        read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(check_box)], pristine=[],
-        block_processes=limits.block_processes, protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
-        module_origins={"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
-                        **{m: str(check_box) for m in task.local_modules}},
-    )
+    settings = _kernel_settings(task, limits, kernel_dir / "check.log", roles, check_box, pristine=[])
     settings_path = kernel_dir / "check.json"
     settings_path.write_text(settings.to_json(), encoding="utf-8")
     execute = SandboxExecute(config=config)
@@ -183,6 +177,22 @@ def _start_checker(task: Task, config: Any, limits: Limits, source: Path, ignore
         run_sync(km.start_kernel)(extra_arguments=extra, cwd=str(check_box))
     except Exception:  # noqa: BLE001 - the second opinion then reports that it could not run
         state.close()
+
+
+def _kernel_settings(task: Task, limits: Limits, log: Path, roles: dict[str, dict[str, Any]], box: Path,
+                     pristine: list[str]) -> KernelSettings:
+    """The launcher's settings for a kernel working in ``box`` (a student's kernel, or the slot's clean one)."""
+    import funnel_lib
+
+    return KernelSettings(
+        limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                "file_bytes": limits.file_bytes, "nproc": 512},
+        log=str(log), guard=str(GUARD_PATH), roles=roles,
+        read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(box)], pristine=pristine,
+        block_processes=limits.block_processes, protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
+        module_origins={"funnel_lib": str(Path(funnel_lib.__file__).resolve().parent),
+                        **{m: str(box) for m in task.local_modules}},
+    )
 
 
 def _copy_assignment_files(source: Path, dest_dir: Path, ignore: list[str], excluded: set[str]) -> None:
@@ -264,27 +274,69 @@ def _second_opinion(executed: Any, tests: dict[int, list[str] | None], answers: 
             state.close()
 
 
+@dataclass
+class _Grading:
+    """One student's grading in this worker: where it happens, and what it found so far."""
+
+    task: Task
+    course: Course
+    config: Any
+    limits: Limits
+    work: Path
+    box: Path
+    jail: Any
+    submitted: Path
+    source: Path
+    ignore: list[str]
+    excluded: set[str]
+    pristine: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    clock: float = field(default_factory=time.monotonic)
+    findings: list[Finding] = field(default_factory=list)
+    outcome: dict[str, Any] = field(
+        default_factory=lambda: {"status": "ok", "reason": "", "notebooks": {}, "findings": []})
+
+    def lap(self, name: str) -> None:
+        """Record the time since the last lap as ``name``."""
+        self.timings[name] = time.monotonic() - self.clock
+        self.clock = time.monotonic()
+
+
 def _grade_in_sandbox(task: Task) -> dict[str, Any]:
     """Sanitize and execute one student's notebooks in sandboxed kernels (see the module docstring)."""
+    from funnel_lib.grading._sandbox import Watchdog
+
+    run = _prepare(task)
+    if any(c.get("grade") and not c.get("solution") for cells in task.source_cells.values() for c in cells):
+        try:
+            _start_checker(task, run.config, run.limits, run.source, run.ignore, run.excluded, run.work,
+                           run.jail.info if run.jail is not None else None)
+        except Exception:  # noqa: BLE001 - the second opinion then says that it could not run
+            traceback.print_exc()
+            _CHECKER.close()
+        run.lap("checker.start")
+    watchdog = Watchdog(run.limits.max_processes + (8 if run.jail is not None else 0))
+    watchdog.start()
+    try:
+        for name in task.notebooks:
+            if not _grade_notebook(run, name, watchdog):
+                break
+    finally:
+        _clean_up(run, watchdog)
+    outcome = run.outcome
+    if watchdog.reason and outcome["status"] == "ok":
+        outcome["status"], outcome["reason"] = "kernel died", watchdog.reason
+    run.timings["finish"] = time.monotonic() - run.clock
+    outcome["timings"] = run.timings
+    outcome["findings"] = [f.to_dict() for f in _unique(run.findings)]
+    return outcome
+
+
+def _prepare(task: Task) -> _Grading:
+    """The student's scratch folder (in a jail when isolated), filled; the course's configuration for them."""
     import copy
 
-    import nbformat
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from nbgrader.utils import find_all_files
-    from traitlets.config import Config
-
-    from funnel_lib.grading._guard import source_key
-    from funnel_lib.grading._sandbox import (
-        KernelUnresponsive,
-        Sandbox,
-        SandboxExecute,
-        Watchdog,
-        describe_exit,
-        wait_exit,
-    )
-
     course = _course_for(task.course_root)
-    assignment, student = task.assignment, task.student
     limits = Limits(**task.limits)
     work, box = Path(task.work), Path(task.box)
     jail = None
@@ -296,17 +348,25 @@ def _grade_in_sandbox(task: Task) -> dict[str, Any]:
             jail = Jail(info, box.parent / f"{box.name}.jail", slot=os.getpid())
             box = jail.box
     box.mkdir(parents=True, exist_ok=True)
-    submitted = course.submission_dir(student, assignment)
-    source = course.source_dir / assignment
+    submitted = course.submission_dir(task.student, task.assignment)
+    source = course.source_dir / task.assignment
     config = copy.deepcopy(course.config)
     if task.cell_timeout:
         config.Execute.timeout = int(task.cell_timeout)
     config.Exporter.default_preprocessors = []
     ignore = list(course.coursedir.ignore)
+    excluded = set(dict(config.Autograde.get("exclude_overwriting", None) or {}).get(task.assignment, []))
+    pristine = _fill_box(box, submitted, source, ignore, excluded)
+    if jail is not None:
+        jail.prepare(limits.memory_bytes, limits.max_processes + 8)  # + bubblewrap, its init and setpriv
+    return _Grading(task, course, config, limits, work, box, jail, submitted, source, ignore, excluded, pristine)
 
-    # the kernel's folder: the student's own files, then the assignment's files (as nbgrader copies them)
+
+def _fill_box(box: Path, submitted: Path, source: Path, ignore: list[str], excluded: set[str]) -> list[str]:
+    """Copy the student's own files, then the assignment's (as nbgrader does) into ``box``; return the latter."""
+    from nbgrader.utils import find_all_files
+
     pristine: list[str] = []
-    excluded = set(dict(config.Autograde.get("exclude_overwriting", None) or {}).get(assignment, []))
     for base, keep in ((submitted, True), (source, False)):
         for filename in find_all_files(str(base), ignore + (["*.ipynb"] if not keep else [])):
             relative = os.path.relpath(filename, base)
@@ -319,138 +379,141 @@ def _grade_in_sandbox(task: Task) -> dict[str, Any]:
             shutil.copyfile(filename, dest)
             if not keep:
                 pristine.append(str(dest))
+    return pristine
 
-    if jail is not None:
-        jail.prepare(limits.memory_bytes, limits.max_processes + 8)  # + bubblewrap, its init and setpriv
-    timings: dict[str, float] = {}
-    clock = time.monotonic()
-    if any(c.get("grade") and not c.get("solution") for cells in task.source_cells.values() for c in cells):
-        try:
-            _start_checker(task, config, limits, source, ignore, excluded, work, jail.info if jail is not None else None)
-        except Exception:  # noqa: BLE001 - the second opinion then says that it could not run
-            traceback.print_exc()
-            _CHECKER.close()
-        timings["checker.start"] = time.monotonic() - clock
-        clock = time.monotonic()
-    watchdog = Watchdog(limits.max_processes + (8 if jail is not None else 0))
-    watchdog.start()
-    outcome: dict[str, Any] = {"status": "ok", "reason": "", "notebooks": {}, "findings": []}
-    findings: list[Finding] = []
+
+def _unreadable(path: Path) -> str | None:
+    """Why the submitted notebook ``path`` cannot be read, or None when it can."""
+    import nbformat
+
     try:
-        for name in task.notebooks:
-            path = submitted / f"{name}.ipynb"
-            entry: dict[str, Any] = {"executed": None, "error": None}
-            outcome["notebooks"][name] = entry
-            if not path.exists():
-                entry["error"] = f"{name}.ipynb was not submitted"
-                continue
-            try:
-                if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                    raise ValueError(f"it is larger than {MAX_NOTEBOOK_BYTES // 1024 ** 2} MiB")
-                if read_json_safely(path) is None:
-                    raise ValueError("it is not JSON, or nested too deeply to read")
-                nbformat.read(str(path), as_version=4)
-            except Exception as error:  # noqa: BLE001 - any reading problem
-                entry["error"] = f"{name}.ipynb is not a valid notebook: {str(error).splitlines()[0][:200]}"
-                outcome["status"], outcome["reason"] = "invalid notebook", entry["error"]
-                continue
-            exporter = _sanitizer(course, config)
-            resources = {"nbgrader": {"student": student, "assignment": assignment, "notebook": name,
-                                      "db_url": task.seed_url},
-                         "unique_key": name, "output_files_dir": f"{name}_files"}
-            text, _ = exporter.from_filename(str(path), resources=resources)
-            nb = nbformat.reads(text, as_version=4)
-            sanitized = work / f"{name}.sanitized.ipynb"
-            sanitized.write_text(text, encoding="utf-8")
-            entry["sanitized"] = str(sanitized)
-            timings[f"{name}.sanitize"] = time.monotonic() - clock
-            clock = time.monotonic()
-            roles = {}
-            code_cells = 0
-            labels: list[str] = []
-            for index, cell in enumerate(nb.cells):
-                meta = cell.metadata.get("nbgrader", {})
-                if cell.cell_type == "code" and cell.source.strip():
-                    code_cells += 1
-                    labels.append(meta.get("grade_id") or f"cell {index + 1}")
-                if cell.cell_type == "code" and meta.get("locked"):
-                    role = "test" if meta.get("grade") and not meta.get("solution") else "readonly"
-                    roles[source_key(cell.source)] = {"role": role, "grade_id": meta.get("grade_id")}
-            kernel_dir = jail.kernel if jail is not None else work
-            kernel_log = kernel_dir / f"{name}.kernel.log"
-            settings = KernelSettings(
-                limits={"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
-                        "file_bytes": limits.file_bytes, "nproc": 512},
-                log=str(kernel_log), guard=str(GUARD_PATH), roles=roles,
-                read_deny=task.read_deny, write_deny=task.write_deny, allow=[str(box)],
-                pristine=pristine, block_processes=limits.block_processes,
-                protected_prefixes=["funnel_lib"], local_modules=task.local_modules,
-                module_origins={"funnel_lib": str(Path(__import__("funnel_lib").__file__).resolve().parent),
-                                **{m: str(box) for m in task.local_modules}},
-            )
-            settings_path = kernel_dir / f"{name}.kernel.json"
-            settings_path.write_text(settings.to_json(), encoding="utf-8")
-            execute = SandboxExecute(config=config)
-            execute.sandbox = Sandbox(settings_path, box, limits, pid_file=work / "kernel.pid",
-                                      connection_file=kernel_dir / f"{name}.connection.json", jail=jail)
-            tests = find_test_cells(nb)
-            execute.answer_names = {index: names for index, names in tests.items() if names is not None}
-            try:
-                executed, _ = execute.preprocess(nb, {"metadata": {"path": str(box)}, "nbgrader": resources["nbgrader"]})
-            except KernelUnresponsive as error:
-                entry["error"] = str(error)
-                outcome["status"], outcome["reason"] = "timed out", str(error)
-                break
-            except (DeadKernelError, CellTimeoutError, RuntimeError) as error:
-                traceback.print_exc()  # into the worker's log
-                code = wait_exit(execute.sandbox.process)
-                if isinstance(error, CellTimeoutError):
-                    timeout = int(config.Execute.get("timeout", None) or 30)
-                    reason = (f"a cell ran longer than the {timeout} s timeout and the kernel did not recover from "
-                              "the interrupt (a loop that catches KeyboardInterrupt?)")
-                    outcome["status"] = "timed out"
-                elif isinstance(error, DeadKernelError) or code is not None:
-                    reason = watchdog.reason or describe_exit(code, limits)
-                    outcome["status"] = "kernel died"
-                else:
-                    reason, outcome["status"] = f"the kernel failed: {error}", "error"
-                entry["error"] = reason
-                outcome["reason"] = reason
-                findings += read_kernel_log(kernel_log, labels=labels)
-                break
-            timings[f"{name}.execute"] = time.monotonic() - clock
-            clock = time.monotonic()
-            if tests:
-                findings += _second_opinion(executed, tests, execute.answers, config, source, ignore, excluded,
-                                            work, name, resources["nbgrader"])
-                timings[f"{name}.check"] = time.monotonic() - clock
-                clock = time.monotonic()
-            target = work / f"{name}.executed.ipynb"
-            nbformat.write(executed, str(target))
-            entry["executed"] = str(target)
-            findings += read_kernel_log(kernel_log, code_cells=code_cells, labels=labels)
-            memory = f" (limit {limits.memory_bytes / 1024 ** 3:g} GiB)"
-            findings += findings_from_outputs(executed, memory)
-    finally:
-        watchdog.stop()
-        if not _KEEP_WARM[0]:
-            _CHECKER.close()
-        watchdog.spare = watchdog.spare | frozenset(_CHECKER.pids())  # the warm clean kernel stays
-        watchdog.clean_up()
-        if jail is not None:
-            events = jail.cgroup.events()
-            if events["oom_kill"]:
-                findings.append(Finding("MC-MEMORY", "note", "the kernel's processes reached the memory limit "
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"it is larger than {MAX_NOTEBOOK_BYTES // 1024 ** 2} MiB")
+        if read_json_safely(path) is None:
+            raise ValueError("it is not JSON, or nested too deeply to read")
+        nbformat.read(str(path), as_version=4)
+    except Exception as error:  # noqa: BLE001 - any reading problem
+        return str(error).splitlines()[0][:200]
+    return None
+
+
+def _cell_roles(nb: Any) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
+    """The guard's roles of the notebook's locked cells, its number of code cells and their labels."""
+    from funnel_lib.grading._guard import source_key
+
+    roles = {}
+    code_cells = 0
+    labels: list[str] = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and cell.source.strip():
+            code_cells += 1
+            labels.append(meta.get("grade_id") or f"cell {index + 1}")
+        if cell.cell_type == "code" and meta.get("locked"):
+            role = "test" if meta.get("grade") and not meta.get("solution") else "readonly"
+            roles[source_key(cell.source)] = {"role": role, "grade_id": meta.get("grade_id")}
+    return roles, code_cells, labels
+
+
+def _grade_notebook(run: _Grading, name: str, watchdog: Any) -> bool:
+    """Sanitize, execute and check one notebook; return False when the student's grading must stop here."""
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from funnel_lib.grading._sandbox import KernelUnresponsive, Sandbox, SandboxExecute
+
+    task, outcome = run.task, run.outcome
+    path = run.submitted / f"{name}.ipynb"
+    entry: dict[str, Any] = {"executed": None, "error": None}
+    outcome["notebooks"][name] = entry
+    if not path.exists():
+        entry["error"] = f"{name}.ipynb was not submitted"
+        return True
+    problem = _unreadable(path)
+    if problem is not None:
+        entry["error"] = f"{name}.ipynb is not a valid notebook: {problem}"
+        outcome["status"], outcome["reason"] = "invalid notebook", entry["error"]
+        return True
+    exporter = _sanitizer(run.course, run.config)
+    resources: dict[str, Any] = {"nbgrader": {"student": task.student, "assignment": task.assignment, "notebook": name,
+                              "db_url": task.seed_url},
+                 "unique_key": name, "output_files_dir": f"{name}_files"}
+    text, _ = exporter.from_filename(str(path), resources=resources)
+    nb = nbformat.reads(text, as_version=4)
+    sanitized = run.work / f"{name}.sanitized.ipynb"
+    sanitized.write_text(text, encoding="utf-8")
+    entry["sanitized"] = str(sanitized)
+    run.lap(f"{name}.sanitize")
+    roles, code_cells, labels = _cell_roles(nb)
+    kernel_dir = run.jail.kernel if run.jail is not None else run.work
+    kernel_log = kernel_dir / f"{name}.kernel.log"
+    settings = _kernel_settings(task, run.limits, kernel_log, roles, run.box, run.pristine)
+    settings_path = kernel_dir / f"{name}.kernel.json"
+    settings_path.write_text(settings.to_json(), encoding="utf-8")
+    execute = SandboxExecute(config=run.config)
+    execute.sandbox = Sandbox(settings_path, run.box, run.limits, pid_file=run.work / "kernel.pid",
+                              connection_file=kernel_dir / f"{name}.connection.json", jail=run.jail)
+    tests = find_test_cells(nb)
+    execute.answer_names = {index: names for index, names in tests.items() if names is not None}
+    try:
+        executed, _ = execute.preprocess(nb, {"metadata": {"path": str(run.box)}, "nbgrader": resources["nbgrader"]})
+    except KernelUnresponsive as error:
+        entry["error"] = str(error)
+        outcome["status"], outcome["reason"] = "timed out", str(error)
+        return False
+    except (DeadKernelError, CellTimeoutError, RuntimeError) as error:
+        traceback.print_exc()  # into the worker's log
+        outcome["status"], reason = _kernel_failure(run, error, execute, watchdog)
+        entry["error"] = reason
+        outcome["reason"] = reason
+        run.findings += read_kernel_log(kernel_log, labels=labels)
+        return False
+    run.lap(f"{name}.execute")
+    if tests:
+        run.findings += _second_opinion(executed, tests, execute.answers, run.config, run.source, run.ignore,
+                                        run.excluded, run.work, name, resources["nbgrader"])
+        run.lap(f"{name}.check")
+    target = run.work / f"{name}.executed.ipynb"
+    nbformat.write(executed, str(target))
+    entry["executed"] = str(target)
+    run.findings += read_kernel_log(kernel_log, code_cells=code_cells, labels=labels)
+    memory = f" (limit {run.limits.memory_bytes / 1024 ** 3:g} GiB)"
+    run.findings += findings_from_outputs(executed, memory)
+    return True
+
+
+def _kernel_failure(run: _Grading, error: BaseException, execute: Any, watchdog: Any) -> tuple[str, str]:
+    """The status and reason of a notebook whose kernel timed out, died or failed (once it has exited)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from funnel_lib.grading._sandbox import describe_exit, wait_exit
+
+    code = wait_exit(execute.sandbox.process)
+    if isinstance(error, CellTimeoutError):
+        timeout = int(run.config.Execute.get("timeout", None) or 30)
+        return "timed out", (f"a cell ran longer than the {timeout} s timeout and the kernel did not recover "
+                             "from the interrupt (a loop that catches KeyboardInterrupt?)")
+    if isinstance(error, DeadKernelError) or code is not None:
+        return "kernel died", watchdog.reason or describe_exit(code, run.limits)
+    return "error", f"the kernel failed: {error}"
+
+
+def _clean_up(run: _Grading, watchdog: Any) -> None:
+    """Stop the watchdog and every process left, record what the jail's cgroup saw, remove the scratch folders."""
+    watchdog.stop()
+    if not _KEEP_WARM[0]:
+        _CHECKER.close()
+    watchdog.spare = watchdog.spare | frozenset(_CHECKER.pids())  # the warm clean kernel stays
+    watchdog.clean_up()
+    jail, limits = run.jail, run.limits
+    if jail is not None:
+        events = jail.cgroup.events()
+        if events["oom_kill"]:
+            run.findings.append(Finding("MC-MEMORY", "note", "the kernel's processes reached the memory limit "
                                         f"of {limits.memory_bytes / 1024 ** 3:g} GiB (all processes together)"))
-            if events["pids_max"]:
-                findings.append(Finding("MC-PROCESSES", "review", "notebook code tried to start more than "
+        if events["pids_max"]:
+            run.findings.append(Finding("MC-PROCESSES", "review", "notebook code tried to start more than "
                                         f"{limits.max_processes} processes; the limit refused them"))
-            jail.release()
-            shutil.rmtree(jail.base, ignore_errors=True)
-        shutil.rmtree(box, ignore_errors=True)
-    if watchdog.reason and outcome["status"] == "ok":
-        outcome["status"], outcome["reason"] = "kernel died", watchdog.reason
-    timings["finish"] = time.monotonic() - clock
-    outcome["timings"] = timings
-    outcome["findings"] = [f.to_dict() for f in _unique(findings)]
-    return outcome
+        jail.release()
+        shutil.rmtree(jail.base, ignore_errors=True)
+    shutil.rmtree(run.box, ignore_errors=True)
