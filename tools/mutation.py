@@ -42,7 +42,8 @@ TARGETS: dict[str, list[str]] = {
 
 #: mutmut's words for a mutant's fate -> the columns of the table
 COLUMNS = {"killed": "killed", "survived": "survived", "timeout": "timed out", "no tests": "not covered",
-           "suspicious": "suspicious", "skipped": "skipped", "segfault": "killed", "caught by type check": "killed"}
+           "suspicious": "suspicious", "skipped": "skipped", "segfault": "killed", "caught by type check": "killed",
+           "not checked": "not run", "check was interrupted by user": "not run"}
 
 
 @dataclass
@@ -62,8 +63,8 @@ class Outcome:
 
     @property
     def killed_share(self) -> float | None:
-        """Killed (timeouts count as killed, as mutmut does) among mutants some test reached."""
-        tested = self.total - self.counts.get("not covered", 0) - self.counts.get("skipped", 0)
+        """Killed (timeouts count as killed, as mutmut does) among the mutants tested that some test reached."""
+        tested = self.total - sum(self.counts.get(column, 0) for column in ("not covered", "skipped", "not run"))
         caught = self.counts.get("killed", 0) + self.counts.get("timed out", 0)
         return caught / tested if tested else None
 
@@ -74,10 +75,11 @@ def settings(module: str, tests: list[str]) -> str:
         "", "[tool.mutmut]",
         'source_paths = ["funnel_lib"]',
         f"only_mutate = {json.dumps([module])}",
-        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-        # no coverage, no cache, stop at the first failure; the doctests are not run (they live in the
-        # mutated files themselves), so a mutant only a doctest would notice counts as a survivor
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q", "--no-header", "-o", "addopts="]',
+        # the module's own doctests count too, as in `make test`
+        f"pytest_add_cli_args_test_selection = {json.dumps([*tests, module])}",
+        # no coverage, no cache, stop at the first failure
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q", "--no-header", "-o", "addopts=",'
+        ' "--doctest-modules", "-o", "doctest_optionflags=NORMALIZE_WHITESPACE ELLIPSIS NUMBER"]',
         "use_git_change_detection = false",
         "",
     ])
@@ -138,15 +140,33 @@ def run_one(module: str, tests: list[str], jobs: int, keep: bool) -> Outcome:
     return outcome
 
 
+def report_copy(copy: Path, modules: list[str]) -> int:
+    """Print the table for a copy kept by an earlier run (``--keep``), finished or not."""
+    results = subprocess.run([str(VENV_BIN / "mutmut"), "results", "--all", "true"], cwd=copy,
+                             capture_output=True, text=True)
+    outcomes = []
+    for module in modules:
+        counts, survivors = parse_results(results.stdout, module)
+        if counts:
+            outcomes.append(Outcome(module, [], dict(counts), survivors))
+    if not outcomes:
+        print(f"error: {copy} holds no mutmut results for {', '.join(modules)}", file=sys.stderr)
+        return 2
+    print(table(outcomes))
+    return 0
+
+
 def table(outcomes: list[Outcome]) -> str:
     """The summary, one row per module."""
-    head = f"{'module':<28}{'mutants':>8}{'killed':>8}{'survived':>9}{'timeout':>8}{'no test':>8}{'killed %':>9}"
+    head = (f"{'module':<28}{'mutants':>8}{'killed':>8}{'survived':>9}{'timeout':>8}{'no test':>8}{'not run':>8}"
+            f"{'killed %':>9}")
     lines = [head, "-" * len(head)]
     for o in outcomes:
         share = "-" if o.killed_share is None else f"{100 * o.killed_share:.1f}"
         lines.append(f"{o.module:<28}{o.total:>8}{o.counts.get('killed', 0):>8}{o.counts.get('survived', 0):>9}"
-                     f"{o.counts.get('timed out', 0):>8}{o.counts.get('not covered', 0):>8}{share:>9}"
-                     f"   ({o.seconds / 60:.1f} min)")
+                     f"{o.counts.get('timed out', 0):>8}{o.counts.get('not covered', 0):>8}"
+                     f"{o.counts.get('not run', 0):>8}{share:>9}"
+                     + (f"   ({o.seconds / 60:.1f} min)" if o.seconds else ""))
     return "\n".join(lines)
 
 
@@ -158,12 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=10, help="survivors listed per module")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    parser.add_argument("--report", type=Path, metavar="COPY",
+                        help="only report what a kept copy holds (e.g. after stopping a long run with Ctrl-C)")
     args = parser.parse_args(argv)
     if not (VENV_BIN / "mutmut").exists():
         print("error: mutmut is not installed in this environment; run `make venv` (it is in the `test` extra)",
               file=sys.stderr)
         return 2
     chosen = [m for m in TARGETS if args.target is None or Path(m).stem in args.target]
+    if args.report:
+        return report_copy(args.report, chosen)
     outcomes = []
     for module in chosen:
         print(f"==> mutating {module} against {' '.join(TARGETS[module])} ({args.jobs} at once)", flush=True)
