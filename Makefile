@@ -114,7 +114,7 @@ bench: $(STAMP) ## Run every benchmarks/bench_*.py and print their tables
 	if [ "$$found" = 0 ]; then echo "error: no benchmarks/bench_*.py found" >&2; exit 1; fi; \
 	exit $$status
 
-mutation: $(STAMP) ## Mutation check of _rules.py and _events_core.py: share of planted bugs the tests catch (slow, ~20+ min; not in test)
+mutation: $(STAMP) ## Mutation check (mutmut) of _rules.py, _events_core.py: share of planted bugs the tests catch; slow, not in test (docs/testing.md)
 	$(VPY) tools/mutation.py $(ARGS)
 
 # --- maintenance -------------------------------------------------------------
