@@ -520,16 +520,18 @@ def test_threads_follow_the_cpus_this_process_may_use(monkeypatch: pytest.Monkey
 def test_parallel_map_runs_items_side_by_side_and_keeps_their_order() -> None:
     import threading
 
-    meeting = threading.Barrier(3, timeout=30)  # passes only when three items run at the same time
     seen: list[int] = []
+    for n in (2, 3):  # two items on two threads already run side by side
+        meeting = threading.Barrier(n, timeout=30)  # passes only when n items run at the same time
 
-    def meet(item: int) -> int:
-        meeting.wait()
-        seen.append(threading.get_ident())
-        return item * 10
+        def meet(item: int, meeting: threading.Barrier = meeting) -> int:
+            meeting.wait()
+            seen.append(threading.get_ident())
+            return item * 10
 
-    assert core.parallel_map(meet, [1, 2, 3], 3) == [10, 20, 30]
-    assert len(set(seen)) == 3 and threading.get_ident() not in seen
+        seen.clear()
+        assert core.parallel_map(meet, range(1, n + 1), n) == [10 * i for i in range(1, n + 1)]
+        assert len(set(seen)) == n and threading.get_ident() not in seen
     seen.clear()
     assert core.parallel_map(lambda item: seen.append(threading.get_ident()) or -item, range(4), 1) == [0, -1, -2, -3]
     assert set(seen) == {threading.get_ident()}  # one thread: the caller's own, no pool
