@@ -44,14 +44,14 @@ ifeq ($(CI),true)
 PIP_INSTALL += --progress-bar off
 endif
 
-.PHONY: help venv .venv lab instructor test demo bench strip strip-check constraints clean distclean
+.PHONY: help venv .venv lab instructor test demo bench mutation strip strip-check constraints clean distclean
 
 help: ## Show this list of targets
 	@echo "Small Yeses — usage: make <target> [VAR=value ...]"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "Examples: make lab ARGS=--no-browser   make test PYTEST_ARGS='-x -k simulate'"
+	@echo "Examples: make lab ARGS=--no-browser   make test PYTEST_ARGS='-x -k simulate'   make mutation ARGS='--target _rules'"
 
 # --- the environment --------------------------------------------------------
 
@@ -113,6 +113,9 @@ bench: $(STAMP) ## Run every benchmarks/bench_*.py and print their tables
 	done; \
 	if [ "$$found" = 0 ]; then echo "error: no benchmarks/bench_*.py found" >&2; exit 1; fi; \
 	exit $$status
+
+mutation: $(STAMP) ## Mutation check (mutmut) of _rules.py, _events_core.py: share of planted bugs the tests catch; slow, not in test (docs/testing.md)
+	$(VPY) tools/mutation.py $(ARGS)
 
 # --- maintenance -------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Shared pytest set-up: headless matplotlib and a timing table for the notebooks."""
+"""Shared pytest set-up: headless matplotlib, a timing table for the notebooks, servers and a browser for the
+browser tests, and the rule for tests that need something outside the repository (skip, but fail in CI)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,10 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Iterator, Sequence  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -57,6 +59,33 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 SERVER_START_TIMEOUT_S = 60.0
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+
+#: shared/ beside the project: the design brief, the source article and the real data sets. CI lays a
+#: copy of it beside its clean clone; FUNNEL_SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("FUNNEL_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
+
+
+def skip_or_fail_in_ci(reason: str, why_ci_has_it: str) -> NoReturn:
+    """Skip the test with ``reason``, except in CI (CI=true), where what it needs must be there: fail.
+
+    The rule for every test that needs something outside the repository (a browser, ``../shared``):
+    on a learner's or developer's machine a clear skip, in CI a failure, so that nothing is skipped
+    silently there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: {why_ci_has_it})", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_file() -> Callable[[str], Path]:
+    """``shared_file("seed/article.txt")``: that file of ``../shared``; skipped without it, a failure in CI."""
+    def find(relative: str) -> Path:
+        path = SHARED / relative
+        if not path.is_file():
+            skip_or_fail_in_ci(f"{path} is missing: the project expects shared/ beside it (or FUNNEL_SHARED_DIR)",
+                               "CI lays a copy of shared/ beside its clone, so this test must run")
+        return path
+    return find
 
 
 def free_port() -> int:
@@ -100,6 +129,12 @@ class Server:
             except ProcessLookupError:
                 return
             self.process.wait(timeout=10)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def start_server(name: str, argv: Sequence[str], url: str, *, cwd: Path, log: Path, probe: str = "",
@@ -196,9 +231,19 @@ def chromium_or_skip() -> str:
     """Chromium's path; skip the test without it, but fail in CI (CI=true), where it must be installed."""
     if CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK):
         return str(CHROMIUM)
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM_MISSING} (CI=true: .ci/run installs it, so the browser tests must run)")
-    pytest.skip(CHROMIUM_MISSING)
+    skip_or_fail_in_ci(CHROMIUM_MISSING, ".ci/run installs it, so the browser tests must run")
+
+
+def wait_until(condition: Any, timeout: float, message: str, interval: float = 0.05) -> Any:
+    """Poll ``condition()`` until it returns something truthy; fail with ``message`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(message)
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +253,11 @@ def browser() -> Iterator[object]:
     Module scope, not session: no browser or server outlives the tests that use it (other tests
     check that the test process has no stray child processes)."""
     executable = chromium_or_skip()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        skip_or_fail_in_ci("playwright is not installed; `make venv` installs it (the `test` extra)",
+                           "`make venv` installs the `test` extra, so the browser tests must run")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -222,11 +271,8 @@ def voila_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The workshop demo notebook served by Voila, stopped after the test module."""
     chromium_or_skip()
     base = tmp_path_factory.mktemp("voila")
-    server = start_voila(ROOT / "notebooks" / "workshop_demo.ipynb", base, presenter=True)
-    try:
+    with start_voila(ROOT / "notebooks" / "workshop_demo.ipynb", base, presenter=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -236,11 +282,8 @@ def lab_server(tmp_path: Path) -> Iterator[Server]:
     root = tmp_path / "lab"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / "workshop_demo.ipynb", root / "builder.ipynb")
-    server = start_lab(root, tmp_path)
-    try:
+    with start_lab(root, tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -258,14 +301,13 @@ def voila_quiz(tmp_path: Path) -> Iterator[Server]:
         "               answer=1, why=['Too big a first ask.', 'Nearly free, so many say yes.', 'Needs trust first.'])],\n"
         "     seed='browser')"))
     nbformat.write(nb, notebook)
-    server = start_voila(notebook, tmp_path)
-    try:
+    with start_voila(notebook, tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
 def server_helpers() -> object:
-    """This module's helpers (start_voila, start_lab, chromium_or_skip, ...) for tests that start their own servers."""
+    """This module's helpers (start_voila, start_lab, chromium_or_skip, wait_until, ...) for the browser tests.
+
+    A fixture, because test modules cannot ``import conftest`` (pytest runs with --import-mode=importlib)."""
     return sys.modules[__name__]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +42,6 @@ def keep(path: Path) -> None:
         shutil.copy(path, Path(target) / path.name)
 
 
-def wait_until(condition: Any, timeout: float, message: str, interval: float = 0.05) -> Any:
-    """Poll ``condition()`` until it returns something truthy; fail with ``message`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(message)
-        time.sleep(interval)
-
-
 def assert_no_error_on_page(page: Any, errors: list[str]) -> None:
     assert errors == [], f"errors in the page: {errors}"
     for node in page.locator(".funnel-error").all():
@@ -65,7 +52,8 @@ def assert_no_error_on_page(page: Any, errors: list[str]) -> None:
         assert word not in text, f"{word!r} appears on the page"
 
 
-def test_voila_demo_slider_changes_readout_and_chart(browser: Any, voila_demo: Any, tmp_path: Path) -> None:
+def test_voila_demo_slider_changes_readout_and_chart(browser: Any, voila_demo: Any, tmp_path: Path,
+                                                     server_helpers: Any) -> None:
     page = browser.new_page(viewport=VIEWPORT)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -87,14 +75,16 @@ def test_voila_demo_slider_changes_readout_and_chart(browser: Any, voila_demo: A
         handle.focus()
         page.keyboard.press("ArrowLeft")        # the ask of "Enrol in the course": 7 -> 6.5
 
-        wait_until(lambda: readout.inner_text() != before_text, 15, "the conversion readout did not change")
+        server_helpers.wait_until(lambda: readout.inner_text() != before_text, 15,
+                                  "the conversion readout did not change")
         funnel = get_example("one_big_ask")
         funnel.replace(0, ask=6.5)
         expected = share_text(simulate(funnel, "cold").conversion)
-        wait_until(lambda: expected in readout.inner_text(), 15,
+        server_helpers.wait_until(lambda: expected in readout.inner_text(), 15,
                    f"the readout shows {readout.inner_text()!r}, expected {expected}")
-        wait_until(lambda: desc.text_content() != before_desc, 15, "the chart did not change")
-        wait_until(lambda: expected in desc.text_content(), 15, "the chart's text alternative shows another number")
+        server_helpers.wait_until(lambda: desc.text_content() != before_desc, 15, "the chart did not change")
+        server_helpers.wait_until(lambda: expected in desc.text_content(), 15,
+                                  "the chart's text alternative shows another number")
         assert handle.get_attribute("aria-valuenow") == "6.5"
         assert "6.5" in builder.locator(".funnel-step .funnel-ask").first.inner_text()
         page.screenshot(path=str(tmp_path / "voila_after.png"))
@@ -106,7 +96,8 @@ def test_voila_demo_slider_changes_readout_and_chart(browser: Any, voila_demo: A
         page.close()
 
 
-def test_jupyterlab_run_all_cells_then_add_a_step(browser: Any, lab_server: Any, tmp_path: Path) -> None:
+def test_jupyterlab_run_all_cells_then_add_a_step(browser: Any, lab_server: Any, tmp_path: Path,
+                                                  server_helpers: Any) -> None:
     page = browser.new_page(viewport=VIEWPORT)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -131,15 +122,16 @@ def test_jupyterlab_run_all_cells_then_add_a_step(browser: Any, lab_server: Any,
         add = builder.locator("button.funnel-add")
         add.scroll_into_view_if_needed()
         add.click()
-        wait_until(lambda: steps.count() == count + 1, 20, "the new step did not appear")
+        server_helpers.wait_until(lambda: steps.count() == count + 1, 20, "the new step did not appear")
         new_name = steps.nth(0).locator(".funnel-name input")   # inserted before the last step
-        wait_until(lambda: new_name.input_value() == "New step 2", 10,
+        server_helpers.wait_until(lambda: new_name.input_value() == "New step 2", 10,
                    f"the new step is called {new_name.input_value()!r}")
-        wait_until(lambda: "2 steps" in builder.locator(".funnel-conversion").inner_text(), 10,
+        server_helpers.wait_until(lambda: "2 steps" in builder.locator(".funnel-conversion").inner_text(), 10,
                    "the readout did not count the new step")
         chart = builder.locator(".funnel-chart").first
         chart.scroll_into_view_if_needed()
-        wait_until(lambda: (lambda a, b: a == b)(chart.screenshot(), chart.screenshot()), 20, "the chart never settled")
+        server_helpers.wait_until(lambda: (lambda a, b: a == b)(chart.screenshot(), chart.screenshot()), 20,
+                                  "the chart never settled")
         page.screenshot(path=str(tmp_path / "lab_after_add.png"))
         keep(tmp_path / "lab_after_add.png")
         assert_no_error_on_page(page, errors)
@@ -147,7 +139,7 @@ def test_jupyterlab_run_all_cells_then_add_a_step(browser: Any, lab_server: Any,
         page.close()
 
 
-def test_quiz_is_a_keyboard_radio_group_with_live_feedback(browser: Any, voila_quiz: Any) -> None:
+def test_quiz_is_a_keyboard_radio_group_with_live_feedback(browser: Any, voila_quiz: Any, server_helpers: Any) -> None:
     """Tab reaches the options, the arrow keys change the answer, and the feedback lands in a live region."""
     from funnel_lib.quiz import Question
 
@@ -167,10 +159,12 @@ def test_quiz_is_a_keyboard_radio_group_with_live_feedback(browser: Any, voila_q
         page.keyboard.press("Space")                  # choose the first option shown
         live = page.locator(".funnel-quiz-feedback [aria-live='polite']").first
         first_reason = question.why[question.order("browser")[0]]
-        wait_until(lambda: first_reason in live.inner_text(), 15, f"feedback shows {live.inner_text()!r}")
+        server_helpers.wait_until(lambda: first_reason in live.inner_text(), 15,
+                                  f"feedback shows {live.inner_text()!r}")
         page.keyboard.press("ArrowDown")              # a native radio group: the arrow moves the answer
         second_reason = question.why[question.order("browser")[1]]
-        wait_until(lambda: second_reason in live.inner_text(), 15, f"feedback shows {live.inner_text()!r}")
+        server_helpers.wait_until(lambda: second_reason in live.inner_text(), 15,
+                                  f"feedback shows {live.inner_text()!r}")
         assert radios.nth(1).is_checked() and not radios.first.is_checked()
         assert_no_error_on_page(page, errors)
     finally:

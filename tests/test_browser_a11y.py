@@ -51,17 +51,6 @@ def keep(page: Any, name: str, tmp_path: Path, **kwargs: Any) -> Path:
     return path
 
 
-def wait_until(condition: Any, timeout: float, message: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(message)
-        time.sleep(interval)
-
-
 class Guard:
     """Records console errors, page errors and every request that would leave the machine (and blocks it)."""
 
@@ -153,7 +142,7 @@ def test_demo_is_offline_clean_and_passes_axe(browser: Any, voila_demo: Any, tmp
 
 @pytest.mark.parametrize("zoom", [1.0, 1.25], ids=["100pct", "125pct"])
 def test_demo_steps_and_chart_side_by_side_at_1280x720(browser: Any, voila_demo: Any, tmp_path: Path,
-                                                      zoom: float) -> None:
+                                                      zoom: float, server_helpers: Any) -> None:
     context, page, _ = open_demo(browser, voila_demo.url, 1280, 720, zoom)
     try:
         beside, boxes = side_by_side(page)
@@ -165,7 +154,7 @@ def test_demo_steps_and_chart_side_by_side_at_1280x720(browser: Any, voila_demo:
         assert boxes["scroll"] <= boxes["client"], f"horizontal scrolling: {boxes}"
         if zoom == 1.0:  # below about 1000 px they stack, still without horizontal scrolling
             page.set_viewport_size({"width": 860, "height": 900})
-            wait_until(lambda: not side_by_side(page)[0], 10, "the builder did not stack at 860 px")
+            server_helpers.wait_until(lambda: not side_by_side(page)[0], 10, "the builder did not stack at 860 px")
             _, narrow = side_by_side(page)
             assert narrow["results"]["y"] > narrow["editor"]["y"] + narrow["editor"]["h"] - 1, narrow
             assert narrow["scroll"] <= narrow["client"], f"horizontal scrolling at 860 px: {narrow}"
@@ -175,13 +164,14 @@ def test_demo_steps_and_chart_side_by_side_at_1280x720(browser: Any, voila_demo:
         context.close()
 
 
-def test_keyboard_reaches_everything_past_the_charts(browser: Any, voila_demo: Any, tmp_path: Path) -> None:
+def test_keyboard_reaches_everything_past_the_charts(browser: Any, voila_demo: Any, tmp_path: Path,
+                                                     server_helpers: Any) -> None:
     context, page, guard = open_demo(browser, voila_demo.url, 1280, 720)
     try:
         builder = page.locator(".funnel-builder").first
         handle = builder.locator(".funnel-step .funnel-ask .noUi-handle").first
-        wait_until(lambda: handle.get_attribute("aria-label") == "Step 1 ask", 10,
-                   f"the first ask slider is named {handle.get_attribute('aria-label')!r}")
+        server_helpers.wait_until(lambda: handle.get_attribute("aria-label") == "Step 1 ask", 10,
+                                  f"the first ask slider is named {handle.get_attribute('aria-label')!r}")
         assert builder.locator(".funnel-step .funnel-trust .noUi-handle").first.get_attribute("aria-label") == \
             "Step 1 trust"
         assert builder.locator("button.funnel-up").first.get_attribute("aria-label") == "Move step 1 up"
@@ -190,16 +180,19 @@ def test_keyboard_reaches_everything_past_the_charts(browser: Any, voila_demo: A
         pressed = [b.get_attribute("aria-pressed") for b in builder.locator(".funnel-audience button").all()]
         assert pressed == ["true", "false", "false"], pressed
         builder.locator(".funnel-audience button", has_text="Warm").click()
-        wait_until(lambda: [b.get_attribute("aria-pressed") for b in builder.locator(".funnel-audience button").all()]
-                   == ["false", "true", "false"], 10, "aria-pressed did not follow the audience")
+        buttons = builder.locator(".funnel-audience button")
+        server_helpers.wait_until(lambda: [b.get_attribute("aria-pressed") for b in buttons.all()]
+                                  == ["false", "true", "false"], 10, "aria-pressed did not follow the audience")
         desc = builder.locator("svg.funnel-svg desc").first
-        wait_until(lambda: "warm audience" in desc.text_content(), 10, "the chart's text alternative did not follow")
+        server_helpers.wait_until(lambda: "warm audience" in desc.text_content(), 10,
+                                  "the chart's text alternative did not follow")
 
         # a key press on a slider changes the chart's text alternative
         before = desc.text_content()
         handle.focus()
         page.keyboard.press("ArrowLeft")
-        wait_until(lambda: desc.text_content() != before, 10, "the text alternative did not change with the chart")
+        server_helpers.wait_until(lambda: desc.text_content() != before, 10,
+                                  "the text alternative did not change with the chart")
 
         # Tab from the last step control walks past the chart to the Export buttons and on out of the builder
         builder.locator("button.funnel-add").focus()
@@ -261,7 +254,8 @@ def test_voila_culls_the_kernel_of_a_closed_page(browser: Any, tmp_path: Path, s
         context, page, _ = open_demo(browser, server.url, 1280, 720)
         assert _kernels(server) == 1
         context.close()
-        wait_until(lambda: _kernels(server) == 0, 45, "the closed page's kernel is still running", interval=0.5)
+        server_helpers.wait_until(lambda: _kernels(server) == 0, 45, "the closed page's kernel is still running",
+                                  interval=0.5)
         assert "Culling" in server.log.read_text()
     finally:
         server.stop()
@@ -341,7 +335,7 @@ def test_lab_builder_side_by_side_at_1366x800(lesson_page: Any, tmp_path: Path) 
     assert violations == [], f"axe-core on the builder in JupyterLab: {violations}"
 
 
-def test_quiz_is_a_radio_group_used_with_arrow_keys(lesson_page: Any, tmp_path: Path) -> None:
+def test_quiz_is_a_radio_group_used_with_arrow_keys(lesson_page: Any, tmp_path: Path, server_helpers: Any) -> None:
     page = lesson_page
     quiz = page.locator(".funnel-quiz").first
     quiz.scroll_into_view_if_needed()
@@ -349,11 +343,12 @@ def test_quiz_is_a_radio_group_used_with_arrow_keys(lesson_page: Any, tmp_path: 
     assert radios.count() >= 2
     radios.nth(0).focus()
     page.keyboard.press("Space")
-    wait_until(lambda: radios.nth(0).is_checked(), 5, "Space did not pick the first answer")
+    server_helpers.wait_until(lambda: radios.nth(0).is_checked(), 5, "Space did not pick the first answer")
     page.keyboard.press("ArrowDown")
-    wait_until(lambda: radios.nth(1).is_checked(), 5, "ArrowDown did not move the answer")
+    server_helpers.wait_until(lambda: radios.nth(1).is_checked(), 5, "ArrowDown did not move the answer")
     feedback = quiz.locator(".funnel-quiz-feedback").first
-    wait_until(lambda: feedback.inner_text().strip() != "", 10, "no feedback after choosing with the keyboard")
+    server_helpers.wait_until(lambda: feedback.inner_text().strip() != "", 10,
+                              "no feedback after choosing with the keyboard")
     live = feedback.evaluate("e => !!e.closest('[aria-live]') || !!e.querySelector('[aria-live]')")
     assert live, "the quiz feedback is not in an aria-live region"
     keep(page, "lab_quiz.png", tmp_path, locator=quiz)

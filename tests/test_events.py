@@ -509,8 +509,32 @@ def test_parallel_path_with_no_step_events(monkeypatch: pytest.MonkeyPatch) -> N
             assert len(time_to_convert(frame, ["a", "b"], order=order)) == 0
 
 
-def test_workers_is_a_small_positive_number() -> None:
-    assert 1 <= core.workers() <= 8
+def test_threads_follow_the_cpus_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process pinned to one CPU (taskset, a container's cpuset) gets one thread, a big server at most 8."""
+    for allowed, threads in (({0}, 1), ({0, 1}, 2), ({3, 5, 7}, 3), (set(range(64)), 8)):
+        monkeypatch.setattr(core.os, "sched_getaffinity", lambda pid, cpus=allowed: cpus)
+        monkeypatch.setattr(core.os, "cpu_count", lambda: 64)  # the machine's count must not leak in
+        assert core.workers() == threads, allowed
+
+
+def test_parallel_map_runs_items_side_by_side_and_keeps_their_order() -> None:
+    import threading
+
+    seen: list[int] = []
+    for n in (2, 3):  # two items on two threads already run side by side
+        meeting = threading.Barrier(n, timeout=30)  # passes only when n items run at the same time
+
+        def meet(item: int, meeting: threading.Barrier = meeting) -> int:
+            meeting.wait()
+            seen.append(threading.get_ident())
+            return item * 10
+
+        seen.clear()
+        assert core.parallel_map(meet, range(1, n + 1), n) == [10 * i for i in range(1, n + 1)]
+        assert len(set(seen)) == n and threading.get_ident() not in seen
+    seen.clear()
+    assert core.parallel_map(lambda item: seen.append(threading.get_ident()) or -item, range(4), 1) == [0, -1, -2, -3]
+    assert set(seen) == {threading.get_ident()}  # one thread: the caller's own, no pool
 
 
 def test_repeated_step_names_use_each_event_once() -> None:

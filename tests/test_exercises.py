@@ -241,6 +241,9 @@ def test_every_assignment_is_released() -> None:
     assert len(ASSIGNMENTS) >= 8, f"solutions/ holds {ASSIGNMENTS}"
     released = sorted(p.name for p in EXERCISES.iterdir() if p.is_dir())
     assert released == ASSIGNMENTS, "exercises/ and solutions/ hold different assignments"
+    # a renamed assignment must take its wrong answers along (else they would silently stop being used)
+    orphans = sorted(p.name for p in WRONG_ANSWERS.glob("*.py") if p.stem not in ASSIGNMENTS)
+    assert orphans == [], f"tests/wrong_answers/ has files for no assignment: {orphans}"
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

@@ -1,7 +1,7 @@
 """Self-study grading (`funnel grade NOTEBOOK`): per-question table, feedback beside the notebook, clear errors.
 
 The toy course (tests/grading_fixtures) covers the behaviour; the last tests grade the real
-course's first exercise when it exists (a solution: full marks; the blank exercise: 0, no crash).
+course's first exercise (a solution: full marks; the blank exercise: 0, no crash), and fail if it is gone.
 """
 
 from __future__ import annotations
@@ -148,14 +148,16 @@ def test_clear_errors(template: Path, tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 # --------------------------------------------------------------------------------------------
-# the real course (written in parallel by another engineer): skipped until it exists
+# the real course: its first assignment is part of the repository, so a missing one is a failure
 # --------------------------------------------------------------------------------------------
 def _real(kind: str) -> Path:
     folder = ROOT / ("solutions" if kind == "solution" else "exercises") / REAL_ASSIGNMENT
-    found = sorted(folder.glob("*.ipynb"))
-    if not found:
-        pytest.skip(f"the real assignment {REAL_ASSIGNMENT} does not exist yet under {folder.parent.name}/")
-    return found[0]
+    path = folder / f"{REAL_ASSIGNMENT}.ipynb"
+    if not path.is_file():
+        present = sorted(p.name for p in folder.parent.glob("ex*") if p.is_dir())
+        pytest.fail(f"{path.relative_to(ROOT)} is missing: if the assignment was renamed, set REAL_ASSIGNMENT in "
+                    f"{Path(__file__).name} to one of {present}", pytrace=False)
+    return path
 
 
 @pytest.mark.slow
