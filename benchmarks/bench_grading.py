@@ -49,9 +49,10 @@ def _env() -> dict[str, str]:
 
 def real_course(base: Path, students: int) -> tuple[Path, str]:
     """A copy of this course with only ex01, generated, plus ``students`` submissions."""
-    from funnel_lib.grading._course import load_course, nbgrader_warnings, new_gradebook
     from nbgrader.converters import GenerateAssignment
     from nbgrader.utils import temp_attrs
+
+    from funnel_lib.grading._course import load_course, nbgrader_warnings, new_gradebook
 
     course = base / "course"
     (course / "solutions").mkdir(parents=True)
@@ -199,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(course, serial_course)
         shutil.copytree(course, parallel_course)
 
-        serial_s, serial = timed([str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment], serial_course)
+        nbgrader = str(Path(sys.executable).parent / "nbgrader")
+        serial_s, serial = timed([nbgrader, "autograde", assignment], serial_course)
         parallel_s, parallel = timed([sys.executable, "-m", "funnel_lib", "autograde", assignment, "--course",
                                       str(parallel_course), "--jobs", str(args.jobs), "--no-progress"], parallel_course)
         if parallel.returncode not in (0, 1):

@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     engaged_conv = simulate(EIGHT_STEPS, ENGAGED).conversion
     mc_s, mc = median_seconds(lambda: simulate(EIGHT_STEPS, ENGAGED, users=args.users, seed=1), args.runs)
     loop_s, loop_conv = median_seconds(lambda: per_user_loop(EIGHT_STEPS, args.users, seed=1), args.runs)
-    draws_s, draws_vec = median_seconds(lambda: conversion_draws(EIGHT_STEPS, "cold", 200, seed=None), max(args.runs, 20))
+    draws_s, draws_vec = median_seconds(lambda: conversion_draws(EIGHT_STEPS, "cold", 200, seed=None),
+                                        max(args.runs, 20))
     loop_draws_s, draws_loop = median_seconds(lambda: per_draw_loop(EIGHT_STEPS, 200, seed=5), max(2, args.runs // 2))
     same = conversion_draws(EIGHT_STEPS, "cold", 200, seed=5)
     draws_agree = max(abs(a - b) for a, b in zip(same, draws_loop, strict=True)) < 1e-12  # type: ignore[arg-type]

@@ -7,9 +7,9 @@ whole. Then each engine runs ``funnel_from_sql`` in its own fresh Python process
 file where it lies (DuckDB: ``read_parquet``; chDB: ``file(..., Parquet)``): DuckDB in ordered,
 strict and any order, chDB in ordered mode (``windowFunnel``) only, since chDB re-runs every
 reference to a ``WITH`` subquery and the join-based strict and any queries, exact as they are,
-take minutes there at this size (``--chdb-orders`` to change it). The table gives the wall time of each query and the peak resident memory of that
-process over its whole life (``ru_maxrss``), next to the size of the file and the size the log
-would take as a pandas DataFrame (estimated from the first batch). Both engines must give
+take minutes there at this size (``--chdb-orders`` to change it). The table gives the wall time of
+each query and the peak resident memory of that process over its whole life (``ru_maxrss``), next
+to the size of the file and the size the log would take as a pandas DataFrame (estimated from the first batch). Both engines must give
 identical counts.
 
     python benchmarks/bench_warehouse.py                   # 5,000,000 events (make bench)

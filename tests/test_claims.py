@@ -272,7 +272,7 @@ def _ledgerly(gradual: bool) -> Build:
     def build() -> Funnel:
         asks = [1, 2.5, 4, 5.5] if gradual else [1, 1.5, 1.5, 2]
         stages = ["entry", "engagement", "progression", "reinforcement"]
-        steps = [Step(f"step {i + 1}", stage, ask=ask, value=4, trust=3) for i, (stage, ask) in enumerate(zip(stages, asks))]
+        steps = [Step(f"step {i + 1}", stage, ask=ask, value=4, trust=3) for i, (stage, ask) in enumerate(zip(stages, asks, strict=True))]
         return Funnel([*steps, Step("Subscribe to a paid plan", "conversion", ask=8, value=8, trust=5)])
     return build
 

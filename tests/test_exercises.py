@@ -307,7 +307,7 @@ def test_no_drift_between_solutions_and_exercises(course: Course, name: str) -> 
     committed_meta, committed = comparable(exercise_notebook(name))
     assert committed_meta == fresh_meta
     assert len(committed) == len(fresh), "a cell was added or removed: regenerate exercises/ (see exercises/README.md)"
-    for ours, theirs in zip(committed, fresh):
+    for ours, theirs in zip(committed, fresh, strict=True):
         assert ours == theirs, f"cell {theirs[0]} differs: regenerate exercises/ (see exercises/README.md)"
     for extra in fresh_dir.iterdir():
         if extra.suffix != ".ipynb":

@@ -17,7 +17,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading_fixtures as gf  # noqa: E402
 
-from funnel_lib.grading._isolation import cached_probe  # noqa: E402
 from funnel_lib.grading import Limits, autograde, scan_code  # noqa: E402
 from funnel_lib.grading._integrity import (  # noqa: E402
     Finding,
@@ -27,6 +26,7 @@ from funnel_lib.grading._integrity import (  # noqa: E402
     release_source,
     scan_notebook,
 )
+from funnel_lib.grading._isolation import cached_probe  # noqa: E402
 from funnel_lib.grading._sandbox import descendants  # noqa: E402
 from funnel_lib.grading._shim import ARM_EVENT, GUARD_EVENT, ModuleSnapshots, Policy, make_audit_hook  # noqa: E402
 
@@ -454,9 +454,8 @@ def test_guard_undoes_shell_and_builtin_changes(guarded: Any) -> None:
 
 def test_guard_accepts_library_hooks(guarded: Any) -> None:
     tests, run, findings, shell = guarded
-    import json as library_module
-
     import functools
+    import json as library_module
 
     shell.events.register("post_execute", functools.partial(library_module.dumps, {}))
     run("x = 1")

@@ -26,11 +26,11 @@ import grading_fixtures as gf  # noqa: E402
 
 from funnel_lib.cli import main  # noqa: E402
 from funnel_lib.grading import Limits, autograde  # noqa: E402
-from funnel_lib.grading._merging import _scores  # noqa: E402
-from funnel_lib.grading._worker import read_json_safely  # noqa: E402
 from funnel_lib.grading._course import load_course  # noqa: E402
 from funnel_lib.grading._isolation import Isolation, Layer, cached_probe, probe  # noqa: E402
+from funnel_lib.grading._merging import _scores  # noqa: E402
 from funnel_lib.grading._sandbox import descendants  # noqa: E402
+from funnel_lib.grading._worker import read_json_safely  # noqa: E402
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 JAILED = cached_probe().jailed

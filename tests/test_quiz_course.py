@@ -20,7 +20,6 @@ from pathlib import Path
 
 import matplotlib
 import nbformat
-import pytest
 
 import funnel_lib.quiz as quiz_module
 from funnel_lib.quiz import Question

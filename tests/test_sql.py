@@ -47,7 +47,7 @@ def library_per_user(log: pd.DataFrame, steps: list[str], window: object, order:
     """Every (user, step number, ns from entry) the library finds; the entry step has 0."""
     times = time_to_convert(log, steps, window=window, order=order)
     found = {(int(u), int(k), int(d / pd.Timedelta(1, "ns")))
-             for u, k, d in zip(times["user_id"], times["step_number"], times["time_from_entry"])}
+             for u, k, d in zip(times["user_id"], times["step_number"], times["time_from_entry"], strict=True)}
     entry = log.loc[(log["event"] == steps[0]) & log["user_id"].notna(), "user_id"]
     return found | {(int(u), 1, 0) for u in entry.unique()}
 
@@ -62,8 +62,8 @@ def sql_per_user(log: pd.DataFrame, steps: list[str], window: object, order: str
     else:
         rows = chdb.query(_build(steps, "clickhouse", "Python(log)", window, user="user_id", time="timestamp",
                                  event="event", order=order, per_user=True), "DataFrame")
-    reached = {(int(u), int(k)) for u, k in zip(rows["u"], rows["k"])}
-    durations = {(int(u), int(k)): int(d) for u, k, d in zip(rows["u"], rows["k"], rows["d"]) if not pd.isna(d)}
+    reached = {(int(u), int(k)) for u, k in zip(rows["u"], rows["k"], strict=True)}
+    durations = {(int(u), int(k)): int(d) for u, k, d in zip(rows["u"], rows["k"], rows["d"], strict=True) if not pd.isna(d)}
     return reached, durations
 
 
