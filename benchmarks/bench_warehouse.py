@@ -9,8 +9,8 @@ strict and any order, chDB in ordered mode (``windowFunnel``) only, since chDB r
 reference to a ``WITH`` subquery and the join-based strict and any queries, exact as they are,
 take minutes there at this size (``--chdb-orders`` to change it). The table gives the wall time of
 each query and the peak resident memory of that process over its whole life (``ru_maxrss``), next
-to the size of the file and the size the log would take as a pandas DataFrame (estimated from the first batch). Both engines must give
-identical counts.
+to the size of the file and the size the log would take as a pandas DataFrame (estimated from the
+first batch). Both engines must give identical counts.
 
     python benchmarks/bench_warehouse.py                   # 5,000,000 events (make bench)
     python benchmarks/bench_warehouse.py --events 50M      # the figures of the issue
