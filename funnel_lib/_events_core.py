@@ -507,8 +507,9 @@ def assign_parts(chunk: Chunk, cuts: np.ndarray) -> None:
         pick = np.flatnonzero(part == p)
         chunk.pieces.append((chunk.user[pick], chunk.time[pick], chunk.step[pick],
                              chunk.rows[pick] if chunk.rows.size else chunk.rows))
-    empty = np.zeros(0, dtype=np.int64)
-    chunk.user, chunk.time, chunk.step, chunk.rows = chunk.user[:0], empty, chunk.step[:0], empty
+    # fresh empty arrays, not views: a view would keep the whole range's arrays alive
+    chunk.user, chunk.time, chunk.step, chunk.rows = (np.zeros(0, dtype=a.dtype) for a in (
+        chunk.user, chunk.time, chunk.step, chunk.rows))
 
 
 def _codes(user: np.ndarray, offset: int) -> np.ndarray:
@@ -554,7 +555,18 @@ def run(chunks: list[Chunk], user_offset: int, user_bits: int, n_steps: int, win
         return _one_part(user, user_bits, time, step, row, n_steps, window, order, plan)
 
     results = parallel_map(part, range(cuts.size + 1), threads)
-    merged = [StepReach(np.concatenate([r[0][k].users for r in results]),
-                        np.concatenate([r[0][k].durations for r in results])) for k in range(n_steps)]
-    first_rows = np.concatenate([r[1] for r in results]) if need_rows else None  # type: ignore[misc]
-    return merged, first_rows
+    return _merge_parts([r[0] for r in results], n_steps), (
+        np.concatenate([r[1] for r in results]) if need_rows else None)  # type: ignore[misc]
+
+
+def _merge_parts(per_part: list[list[StepReach]], n_steps: int) -> list[StepReach]:
+    """Concatenate the parts' results step by step, dropping each part's arrays once copied (so
+    the results are held about once, not twice)."""
+    merged = []
+    for k in range(n_steps):
+        users = np.concatenate([reach[k].users for reach in per_part])
+        durations = np.concatenate([reach[k].durations for reach in per_part])
+        for reach in per_part:
+            reach[k] = StepReach(reach[k].users[:0].copy(), reach[k].durations[:0].copy())
+        merged.append(StepReach(users, durations))
+    return merged
