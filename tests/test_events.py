@@ -484,16 +484,26 @@ def test_parallel_parts_give_the_same_results(monkeypatch: pytest.MonkeyPatch, o
         pd.testing.assert_frame_equal(got, one)
 
 
-def test_engine_runs_on_several_chunks_in_one_thread() -> None:
+def test_engine_gives_the_same_result_on_any_split_into_chunks_and_parts() -> None:
     rng = np.random.default_rng(2)
     n = 400
-    chunk = core.Chunk(rng.integers(0, 30, n), np.sort(rng.integers(0, 10**6, n)), rng.integers(0, 3, n).astype(np.int8),
-                       np.arange(n))
-    halves = [core.Chunk(chunk.user[:150], chunk.time[:150], chunk.step[:150], chunk.rows[:150]),
-              core.Chunk(chunk.user[150:], chunk.time[150:], chunk.step[150:], chunk.rows[150:])]
+    user = rng.integers(0, 30, n)
+    time = np.sort(rng.integers(0, 10**6, n))
+    step = rng.integers(0, 3, n).astype(np.int8)
+    rows = np.arange(n, dtype=np.uint32)
+
+    def read(at: np.ndarray) -> np.ndarray:
+        return user[at].astype(np.int64)
+
+    def chunked(bounds: list[int], parts: int) -> list[core.Chunk]:
+        table = core.PartTable.from_sample(user, 0, 5, parts)
+        return [core.Chunk(core.split_by_part(rows[a:b], step[a:b], table.of(user[a:b]), parts), np.zeros(3, np.int64))
+                for a, b in zip(bounds[:-1], bounds[1:])]
+
     for order in ("ordered", "strict", "any"):
-        whole, whole_rows = core.run([chunk], 0, 5, 3, 10**5, order, need_rows=True)
-        split, split_rows = core.run(halves, 0, 5, 3, 10**5, order, need_rows=True)
+        whole, whole_rows = core.run(chunked([0, n], 1), read, time, 5, 3, 10**5, order, need_rows=True)
+        split, split_rows = core.run(chunked([0, 150, 151, n], 5), read, time, 5, 3, 10**5, order,
+                                     need_rows=True, threads=2)
         assert [r.users.tolist() for r in whole] == [r.users.tolist() for r in split]
         assert [r.durations.tolist() for r in whole] == [r.durations.tolist() for r in split]
         assert whole_rows.tolist() == split_rows.tolist()
@@ -507,6 +517,17 @@ def test_parallel_path_with_no_step_events(monkeypatch: pytest.MonkeyPatch) -> N
         for order in ("ordered", "strict", "any"):
             assert users(frame, ["a", "b"], order=order) == [0, 0]
             assert len(time_to_convert(frame, ["a", "b"], order=order)) == 0
+
+
+def test_part_table_cuts_users_into_contiguous_balanced_ranges() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.integers(10**12, 10**12 + 2**30, 20_000).astype(np.uint64)
+    table = core.PartTable.from_sample(values, 10**12, 30, 8)
+    part = table.of(values)
+    ranked = part[np.argsort(values, kind="stable")]
+    assert (np.diff(ranked.astype(np.int64)) >= 0).all()  # contiguous ranges of users, in part order
+    sizes = np.bincount(part, minlength=8)
+    assert sizes.size == 8 and sizes.min() > 0.8 * values.size / 8
 
 
 def test_workers_is_a_small_positive_number() -> None:
