@@ -350,7 +350,9 @@ def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepRe
     * strict: every chain that stays or moves to the very next group is followed (a set of states);
     * any: from each group time T, the m-th event of each name at or after T.
 
-    Slower than the vectorised engines (a Python loop per user); only these funnels use it.
+    Slower than the vectorised engines (a Python loop per user); only these funnels use it, and in
+    ordered mode :func:`repeated_ordered` (the same greedy chain, vectorised) is used instead: this
+    loop is its reference in the tests.
     """
     n_steps = len(plan)
     n_names = max(plan) + 1
@@ -375,6 +377,68 @@ def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepRe
             found_durations[j].append(found[0] - found[1])
     return [StepReach(np.array(u, dtype=np.int64), np.array(d, dtype=np.int64))
             for u, d in zip(found_users, found_durations)]
+
+
+def _time_groups(s: Sorted, n_names: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A user's events at one timestamp form a *time group*: per group (in (user, time) order) its
+    user, its time and how many events of each name it holds (a groups x names matrix)."""
+    new = _first_of_runs(s.user)
+    new[1:] |= s.time[1:] != s.time[:-1]
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    counts = np.bincount(group * n_names + s.step, minlength=starts.size * n_names).reshape(starts.size, n_names)
+    return s.user[starts], s.time[starts], counts
+
+
+def _next_group_with(guser: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """For each group, the first later group of the same user where ``held`` is true, or -1."""
+    having = np.flatnonzero(held)
+    if having.size == 0:
+        return np.full(held.size, -1, dtype=np.int64)
+    at = np.searchsorted(having, np.arange(held.size), side="right")
+    found = at < having.size
+    nxt = having[np.minimum(at, having.size - 1)]
+    return np.where(found & (guser[nxt] == guser), nxt, -1)
+
+
+def repeated_ordered(s: Sorted, plan: list[int], window: int) -> list[StepReach]:
+    """Ordered mode when a step name repeats, vectorised over every entry group at once.
+
+    From each time group holding an entry event, the greedy chain is optimal: for step j it
+    stays in its group while the group still has an event of step j's name that the chain has not
+    used, else it jumps to the user's next group that has one (within the window of the entry).
+    The events a chain has used in its group are those of the steps since it arrived there, so
+    the state per chain is just (group, step of arrival).
+    """
+    n_steps = len(plan)
+    n_names = max(plan) + 1
+    empty = np.zeros(0, dtype=np.int64)
+    guser, gtime, counts = _time_groups(s, n_names)
+    # before[j, x]: steps before step j that use name x
+    before = np.zeros((n_steps + 1, n_names), dtype=np.int64)
+    for j, name in enumerate(plan):
+        before[j + 1] = before[j]
+        before[j + 1, name] += 1
+    following = {name: _next_group_with(guser, counts[:, name] > 0) for name in set(plan[1:])}
+    group = np.flatnonzero(counts[:, plan[0]] > 0)
+    users, start = guser[group], gtime[group]
+    arrived = np.zeros(group.size, dtype=np.int64)
+    first = _first_of_runs(users)
+    out = [StepReach(users[first], np.zeros(int(first.sum()), dtype=np.int64))]
+    for j in range(1, n_steps):
+        name = plan[j]
+        used = before[j, name] - before[arrived, name]
+        stay = counts[group, name] > used
+        group = np.where(stay, group, following[name][group])
+        alive = group >= 0
+        alive[alive] = gtime[group[alive]] - start[alive] <= window
+        arrived = np.where(stay, arrived, j)
+        group, arrived, users, start = group[alive], arrived[alive], users[alive], start[alive]
+        if group.size == 0:
+            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            break
+        out.append(_best_per_user(users, start, gtime[group]))
+    return out
 
 
 def _one_user(times: list[int], counts: list[list[int]], plan: list[int], window: int, order: str
@@ -535,7 +599,12 @@ def _one_part(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarr
               ) -> tuple[list[StepReach], np.ndarray | None]:
     s = sort_by_user_time(user, user_bits, time, step, row)
     del user, time, step, row
-    reach = ENGINES[order](s, n_steps, window) if plan is None else repeated(s, plan, window, order)
+    if plan is None:
+        reach = ENGINES[order](s, n_steps, window)
+    elif order == "ordered":
+        reach = repeated_ordered(s, plan, window)
+    else:
+        reach = repeated(s, plan, window, order)
     first_rows = None
     if s.row is not None:
         entries = np.flatnonzero(s.step == 0)
