@@ -350,9 +350,9 @@ def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepRe
     * strict: every chain that stays or moves to the very next group is followed (a set of states);
     * any: from each group time T, the m-th event of each name at or after T.
 
-    Slower than the vectorised engines (a Python loop per user); only these funnels use it, and in
-    ordered mode :func:`repeated_ordered` (the same greedy chain, vectorised) is used instead: this
-    loop is its reference in the tests.
+    Slower than the vectorised engines (a Python loop per user); only strict funnels with a repeated
+    name use it. Ordered and any mode run :func:`repeated_ordered` and :func:`repeated_any`, the same
+    rules vectorised: this loop is their reference in the tests.
     """
     n_steps = len(plan)
     n_names = max(plan) + 1
@@ -438,6 +438,47 @@ def repeated_ordered(s: Sorted, plan: list[int], window: int) -> list[StepReach]
             out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
             break
         out.append(_best_per_user(users, start, gtime[group]))
+    return out
+
+
+def repeated_any(s: Sorted, plan: list[int], window: int) -> list[StepReach]:
+    """Any mode when a step name repeats, vectorised over every start time at once.
+
+    From each of a user's distinct times T, step j takes the m-th event of its name at or after T
+    (m: how many of steps 1..j use that name), which must be within the window of T; the set of
+    steps 1..j is complete when all of them are found. Per user, the completion kept is the one
+    that ends earliest, then starts earliest (its earliest chosen event), as in :func:`repeated`.
+    """
+    n_steps = len(plan)
+    empty = np.zeros(0, dtype=np.int64)
+    if s.user.size == 0:
+        return [StepReach(empty, empty) for _ in range(n_steps)]
+    new = _first_of_runs(s.user)
+    new[1:] |= s.time[1:] != s.time[:-1]
+    gstart = np.flatnonzero(new)
+    users, start = s.user[gstart], s.time[gstart]
+    positions = {name: np.flatnonzero(s.step == name) for name in set(plan)}
+    before = {name: np.searchsorted(at, gstart) for name, at in positions.items()}  # events of name before T
+    chain = np.arange(gstart.size)
+    done = np.full(gstart.size, np.iinfo(np.int64).min, dtype=np.int64)
+    begin = np.full(gstart.size, np.iinfo(np.int64).max, dtype=np.int64)
+    out: list[StepReach] = []
+    for j, name in enumerate(plan):
+        at = positions[name]
+        k = before[name][chain] + plan[:j + 1].count(name) - 1
+        found = k < at.size  # (all false when the name never occurs)
+        event = at[np.minimum(k, at.size - 1)] if at.size else np.zeros_like(k)
+        t = s.time[event]
+        found &= s.user[event] == users[chain]
+        found &= t - start[chain] <= window
+        chain, t = chain[found], t[found]
+        done, begin = np.maximum(done[found], t), np.minimum(begin[found], t)
+        if chain.size == 0:
+            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            break
+        best = np.lexsort((begin, done, users[chain]))
+        best = best[_first_of_runs(users[chain][best])]
+        out.append(StepReach(users[chain][best], done[best] - begin[best]))
     return out
 
 
@@ -604,6 +645,8 @@ def _one_part(user: np.ndarray, user_bits: int, time: np.ndarray, step: np.ndarr
         reach = ENGINES[order](s, n_steps, window)
     elif order == "ordered":
         reach = repeated_ordered(s, plan, window)
+    elif order == "any":
+        reach = repeated_any(s, plan, window)
     else:
         reach = repeated(s, plan, window, order)
     first_rows = None

@@ -26,7 +26,7 @@ What "reached step k" means (``order=``), with ``t1 .. tk`` the times of the cho
 Counts are users reaching *at least* step k, so they never increase along the funnel. A step
 name may repeat (``["failure", "failure", "success"]``): each event serves one step only, in every
 mode, so that funnel needs two distinct failure events (at the same instant or not). In strict
-and any mode such funnels run on a slower engine (a Python loop per user). The time to a step is measured
+mode such funnels run on a slower engine (a Python loop per user). The time to a step is measured
 for the user's first completion of it: the earliest time at which any qualifying chain reaches
 the step, from the earliest entry event that starts such a chain (in ``"any"`` mode: from the
 earliest event of such a set). The user's segment for ``by=`` is read on their earliest entry

@@ -530,7 +530,9 @@ def test_part_table_cuts_users_into_contiguous_balanced_ranges() -> None:
     assert sizes.size == 8 and sizes.min() > 0.8 * values.size / 8
 
 
-def test_vectorised_repeated_steps_match_the_per_user_loop_in_ordered_mode() -> None:
+@pytest.mark.parametrize("order", ["ordered", "any"])
+def test_vectorised_repeated_steps_match_the_per_user_loop(order: str) -> None:
+    vectorised_engine = {"ordered": core.repeated_ordered, "any": core.repeated_any}[order]
     rng = np.random.default_rng(11)
     for _ in range(400):
         n = int(rng.integers(0, 30))
@@ -539,8 +541,8 @@ def test_vectorised_repeated_steps_match_the_per_user_loop_in_ordered_mode() -> 
         step = rng.integers(0, n_names, n).astype(np.int8)
         s = core.sort_by_user_time(rng.integers(0, 4, n), 3, rng.integers(0, 12, n), step, None)
         window = int(rng.integers(0, 14))
-        loop = core.repeated(s, plan, window, "ordered")
-        vectorised = core.repeated_ordered(s, plan, window)
+        loop = core.repeated(s, plan, window, order)
+        vectorised = vectorised_engine(s, plan, window)
         assert [r.users.tolist() for r in loop] == [r.users.tolist() for r in vectorised]
         assert [r.durations.tolist() for r in loop] == [r.durations.tolist() for r in vectorised]
 
