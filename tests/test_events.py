@@ -547,6 +547,30 @@ def test_vectorised_repeated_steps_match_the_per_user_loop(order: str) -> None:
         assert [r.durations.tolist() for r in loop] == [r.durations.tolist() for r in vectorised]
 
 
+def test_big_log_takes_little_memory_beyond_the_frame() -> None:
+    """numpy's allocations (which tracemalloc sees) peak well under half of the frame: no copy of a
+    column and no per-row temporaries are kept (they peaked at 0.64x the frame before, here)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    n = 1_200_000  # above PARALLEL_MIN_EVENTS: the parts path
+    log = pd.DataFrame({
+        "user_id": rng.integers(0, n // 10, n),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 30 * 86400, n)), unit="s"),
+        "event": pd.Categorical.from_codes(rng.integers(0, 6, n), ["visit", "signup", "buy", "a", "b", "c"]),
+    })
+    steps = ["visit", "signup", "buy"]
+    expected = funnel_from_events(log, steps)
+    tracemalloc.start()
+    try:
+        got = funnel_from_events(log, steps)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    pd.testing.assert_frame_equal(got, expected)
+    assert peak < 0.4 * log.memory_usage(deep=True).sum()
+
+
 def test_workers_is_a_small_positive_number() -> None:
     assert 1 <= core.workers() <= 8
 
