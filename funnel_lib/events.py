@@ -25,8 +25,8 @@ What "reached step k" means (``order=``), with ``t1 .. tk`` the times of the cho
 
 Counts are users reaching *at least* step k, so they never increase along the funnel. A step
 name may repeat (``["failure", "failure", "success"]``): each event serves one step only, in every
-mode, so that funnel needs two distinct failure events (at the same instant or not). Such funnels
-run on a slower engine (a Python loop per user). The time to a step is measured
+mode, so that funnel needs two distinct failure events (at the same instant or not). In strict
+mode such funnels run on a slower engine (a Python loop per user). The time to a step is measured
 for the user's first completion of it: the earliest time at which any qualifying chain reaches
 the step, from the earliest entry event that starts such a chain (in ``"any"`` mode: from the
 earliest event of such a set). The user's segment for ``by=`` is read on their earliest entry
@@ -57,7 +57,7 @@ never depends on it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, ItemsView, Iterable, KeysView, Sequence, ValuesView
+from collections.abc import Callable, Hashable, ItemsView, Iterable, KeysView, Sequence, ValuesView
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
@@ -164,6 +164,15 @@ def _check_frame(events: Any, columns: dict[str, Any]) -> None:
         raise ValueError(f"events has duplicated column names {duplicated}; rename them first")
 
 
+def _missing(col: pd.Series) -> np.ndarray | None:
+    """Where a column has missing values, or None if it has none (integer columns are not even
+    scanned: a mask over every row is a big temporary for a big log)."""
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iub":
+        return None
+    mask = col.isna().to_numpy()
+    return mask if mask.any() else None
+
+
 def _describe_rows(events: pd.DataFrame, mask: np.ndarray) -> str:
     labels = events.index[mask][:5].tolist()
     more = ", ..." if int(mask.sum()) > 5 else ""
@@ -206,55 +215,72 @@ def _time_values(events: pd.DataFrame, column: Hashable) -> tuple[np.ndarray, st
     return values.view(np.int64), unit
 
 
-def _user_source(events: pd.DataFrame, column: Hashable) -> tuple[str, np.ndarray | None]:
-    """How to turn the user column into codes: ("int", values), ("codes", category codes) or ("other", None)."""
+@dataclass
+class _Users:
+    """How user ids become integer codes >= 0 (below ``2**bits``), and back (``decode``).
+
+    ``values`` is the column's integers (codes are ``value - low``) or its category codes, read
+    again by row position for each part of the users; None when the codes were factorised from the
+    step rows and travel with them (other types, integers spread over more than 2**40).
+    """
+
+    values: np.ndarray | None
+    low: int
+    bits: int
+    decode: Callable[[np.ndarray], pd.Index]
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """The int64 codes of the users on ``rows``."""
+        assert self.values is not None
+        return core._codes(self.values.take(rows), self.low)
+
+
+def _users_by_row(events: pd.DataFrame, column: Hashable) -> _Users | None:
+    """Users that can be read by row position: integers within 2**40 of each other, or
+    categoricals (their codes); None for other columns (factorised later)."""
     col = events[column]
     dtype = col.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return "int", col.to_numpy()
     if isinstance(dtype, pd.CategoricalDtype):
-        return "codes", col.cat.codes.to_numpy()
-    return "other", None
-
-
-def _user_codes(events: pd.DataFrame, column: Hashable, kind: str, chunks: list[core.Chunk],
-                shifted: int | None = None) -> tuple[int, int, Any, bool]:
-    """How raw user values become codes >= 0 (``value - offset``): returns the offset, the codes'
-    bit width, a decoder from codes to user ids, and whether the chunks' values were replaced by
-    codes (other types and very wide integer ranges are factorised here). ``shifted``: the chunks
-    already hold ``value - shifted``."""
-    col = events[column]
-    if kind == "int" and shifted is not None:
-        high = max((c.high for c in chunks if c.n), default=0)
-        dtype = col.dtype
-        return 0, int(high).bit_length(), lambda codes: pd.Index(
-            (codes.astype(np.int64) + shifted).astype(dtype) if shifted < 2**63 - 2**32 else
-            (codes.astype(np.uint64) + np.uint64(shifted)).astype(dtype)), False
-    if kind == "int":
-        present = [c for c in chunks if c.n]
-        low = min((c.low for c in present), default=0)
-        high = max((c.high for c in present), default=0)
-        if high - low < 2**40:
-            dtype = col.dtype
-            return (low, (high - low).bit_length(),
-                    lambda codes: pd.Index((codes.astype(np.int64) + low).astype(dtype)), False)
-    if kind == "codes":
         categories = col.cat.categories
-        return 0, int(len(categories)).bit_length(), lambda codes: pd.Index(categories.take(codes),
-                                                                            dtype=categories.dtype), False
-    rows = np.concatenate([c.rows for c in chunks]) if chunks else np.zeros(0, dtype=np.int64)
+        return _Users(col.cat.codes.to_numpy(), 0, int(len(categories)).bit_length(),
+                      lambda codes: pd.Index(categories.take(codes), dtype=categories.dtype))
+    if not (isinstance(dtype, np.dtype) and dtype.kind in "iub"):
+        return None
+    values = col.to_numpy()
+    low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    if high - low >= 2**40:
+        return None
+
+    def decode(codes: np.ndarray) -> pd.Index:
+        if dtype.kind == "u":  # unsigned ids may exceed int64
+            return pd.Index((codes.astype(np.uint64) + np.uint64(low)).astype(dtype))
+        return pd.Index((codes.astype(np.int64) + np.int64(low)).astype(dtype))
+
+    return _Users(values, low, (high - low).bit_length(), decode)
+
+
+def _factorised_users(col: pd.Series, column: Hashable, chunks: list[core.Chunk], parts: int) -> _Users:
+    """Factorise the users of the step rows (one piece per chunk so far) and split the chunks by
+    ranges of the codes, which then travel with the step events."""
+    rows = core._concat([c.rows() for c in chunks], np.uint32)
     try:
-        codes, uniques = pd.factorize(col.iloc[rows])
+        codes, uniques = pd.factorize(col.iloc[rows.astype(np.intp)])
     except TypeError:  # unhashable values such as lists or dicts
         _check_hashable(col, column)
         raise
-    codes = codes.astype(np.int64, copy=False)
+    del rows
+    labels = pd.Index(uniques)
+    codes = codes.astype(np.int32 if len(labels) < 2**31 else np.int64)
+    bits = int(len(labels)).bit_length()
+    table = core.PartTable.from_sample(codes[:: max(1, codes.size // 50_000)], 0, bits, parts) if parts > 1 else None
     at = 0
     for c in chunks:
-        c.user = codes[at:at + c.rows.size]
-        at += c.rows.size
-    labels = pd.Index(uniques)
-    return 0, int(len(labels)).bit_length(), lambda c: labels.take(c), True
+        piece = c.pieces[0]
+        assert piece is not None and len(c.pieces) == 1
+        mine = codes[at:at + piece.rows.size]
+        c.pieces = core.split_by_part(piece.rows, piece.step, table.of(mine) if table else None, parts, user=mine)
+        at += piece.rows.size
+    return _Users(None, 0, bits, lambda c: labels.take(c))
 
 
 def _check_hashable(col: pd.Series, column: Hashable) -> None:
@@ -389,7 +415,7 @@ def _arrow_step_rows(chunked: Any, steps: list[Hashable]) -> tuple[np.ndarray, n
 @dataclass
 class _Computed:
     steps: list[Hashable]
-    reach: list[core.StepReach]
+    reach: core.Reached
     unit: str
     decode_user: Any
     group_codes: np.ndarray | None  # per entry user (aligned with reach[0].users), or None
@@ -430,8 +456,8 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
     _check_frame(events, columns)
     _check_event_type(events[event], event, names)
     notes: dict[int | str, str] = {}
-    no_user = events[user].isna().to_numpy()
-    if no_user.any():  # one documented behaviour, as in funnel_sql: events without a user are left out
+    no_user = _missing(events[user])
+    if no_user is not None:  # one documented behaviour, as in funnel_sql: events without a user are left out
         count = int(no_user.sum())
         notes["user"] = (f"{count:,} event{'s' if count > 1 else ''} with no user (missing {user!r}) "
                          f"{'were' if count > 1 else 'was'} left out")
@@ -440,78 +466,27 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
 
     times, unit = _time_values(events, time)
     width = _window_units(window, unit)
-    user_kind, user_values = _user_source(events, user)
     n_rows = len(events)
     threads = core.workers() if n_rows >= core.PARALLEL_MIN_EVENTS else 1
-    n_parts = threads * core.PARTS_PER_THREAD if threads > 1 else 1
-    bounds = np.linspace(0, n_rows, n_parts + 1).astype(np.int64)
+    parts = core.n_parts(n_rows, threads)
     event_col = events[event]
     n_steps = len(names)
     distinct = list(dict.fromkeys(names))  # a name may repeat: events are matched to names, then to steps
     plan = [distinct.index(name) for name in names] if len(distinct) < n_steps else None
-    missing_time = np.iinfo(np.int64).min
-    # integer users within 2**32 of each other are stored as uint32 codes (value - low) right away:
-    # the step events are then 13 bytes each (code, time, step), and no row positions are kept
-    # unless something needs them (by=, or users to factorise)
-    low = high = 0
-    if user_kind == "int" and n_rows:
-        assert user_values is not None
-        low, high = int(user_values.min()), int(user_values.max())
-    narrow = user_kind == "int" and high - low < 2**32
-    keep_rows = by is not None or user_kind == "other" or (user_kind == "int" and high - low >= 2**40)
-    
-    # users are split into parts by value ranges: cut points from a sample of the column
-    cuts = None
-    wide = user_kind == "int" and high - low >= 2**40  # factorised later, like other user types
-    if n_parts > 1 and user_values is not None and not wide:
-        sample = user_values[:: max(1, n_rows // 50_000)]
-        cuts = core.user_cuts(core._codes(sample, low) if narrow else sample, n_parts)
-    pieces = [event_col.iloc[int(bounds[p]):int(bounds[p + 1])] for p in range(n_parts)]  # sliced here, read there
-    no_rows = np.zeros(0, dtype=np.int64)
-
-    def step_events(piece: int) -> core.Chunk:
-        """The step events among one range of rows (ranges share the threads for big logs)."""
-        lo, hi = int(bounds[piece]), int(bounds[piece + 1])
-        rows, step = _step_rows(pieces[piece], distinct)
-        if lo:
-            rows += lo
-        values = user_values[rows] if user_values is not None else no_rows
-        if narrow:
-            values = core._codes(values, low).astype(np.uint32)
-        chunk = core.Chunk(values, times[rows], step, rows if keep_rows else no_rows,
-                           np.bincount(step, minlength=len(distinct)))
-        del rows
-        chunk.n = int(values.size) if user_values is not None else int(step.size)
-        if values.size:
-            chunk.low, chunk.high = int(values.min()), int(values.max())
-        chunk.has_missing_time = hi > lo and int(times[lo:hi].min()) == missing_time  # NaT is the minimum
-        chunk.step_missing_time = bool(chunk.time.size) and int(chunk.time.min()) == missing_time
-        if cuts is not None:
-            core.assign_parts(chunk, cuts)
-        return chunk
-
-    chunks = core.parallel_map(step_events, range(n_parts), threads)
+    users = _users_by_row(events, user)
+    chunks = _step_chunks(event_col, distinct, times, users, parts, threads)
     if any(c.has_missing_time for c in chunks):
-        missing = times == missing_time
-        if any(c.step_missing_time for c in chunks):  # a missing time on a funnel event is an error
-            rows, _ = _step_rows(event_col, distinct)
-            step_rows = np.zeros(n_rows, dtype=bool)
-            step_rows[rows] = True
-            _check_no_nulls(events, time, "time", missing & step_rows)
-        count = int(missing.sum())  # on any other row it cannot matter
-        notes["time"] = (f"{count:,} event{'s' if count > 1 else ''} with no time (missing {time!r}) "
-                         f"{'were' if count > 1 else 'was'} ignored: none of them is a funnel step")
+        notes["time"] = _missing_time_note(events, time, times, chunks)
     per_name = sum((c.counts for c in chunks), np.zeros(len(distinct), dtype=np.int64))
     notes.update({names.index(name): _never_seen_note(event_col, event, name)
                   for name, count in zip(distinct, per_name) if count == 0})
-    user_offset, user_bits, decode, recoded = _user_codes(events, user, user_kind, chunks, low if narrow else None)
-    if n_parts > 1 and recoded:  # users factorised just now: cut their codes
-        cuts = core.user_cuts(np.concatenate([c.user[:: max(1, c.user.size // 10_000)] for c in chunks]), n_parts)
-        for c in chunks:
-            core.assign_parts(c, cuts)
-    reach, first_rows = core.run(chunks, user_offset, user_bits, n_steps, width, order, plan=plan,
-                                 need_rows=by is not None,
-                                 threads=threads, cuts=cuts)
+    if users is None:
+        users = _factorised_users(events[user], user, chunks, parts)
+    reach, first_rows = core.run(chunks, users.read, times, users.bits, n_steps, width, order, plan=plan,
+                                 need_rows=by is not None, threads=threads)
+    del chunks
+    if parts > 1:  # a big log: what the parts freed is handed back before the results are tabulated
+        core.release_freed_memory()
     group_codes = group_labels = None
     if by is not None:
         assert first_rows is not None
@@ -519,7 +494,56 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
         factor, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
         group_codes = np.asarray(factor, dtype=np.int64)
         group_labels = pd.Index(uniques)
-    return _Computed(names, reach, unit, decode, group_codes, group_labels, notes)
+    return _Computed(names, reach, unit, users.decode, group_codes, group_labels, notes)
+
+
+#: Time stand-in for NaT in :func:`_time_values` (the smallest int64).
+_MISSING_TIME = np.iinfo(np.int64).min
+
+
+def _step_chunks(event_col: pd.Series, distinct: list[Hashable], times: np.ndarray, users: _Users | None,
+                 parts: int, threads: int) -> list[core.Chunk]:
+    """The step events of the log, read in ``parts`` row ranges (several threads for big logs),
+    each range split by part of the users when the users can be read by row (see :class:`_Users`).
+
+    Only row positions (uint32) and name indices (int8) are kept: no copy of the whole frame and
+    no mask over all rows."""
+    n_rows = event_col.size
+    bounds = np.linspace(0, n_rows, parts + 1).astype(np.int64)
+    table = None
+    if users is not None and parts > 1:  # users are split into parts by ranges of values, from a sample
+        assert users.values is not None
+        table = core.PartTable.from_sample(users.values[:: max(1, n_rows // 50_000)], users.low, users.bits, parts)
+    pieces = [event_col.iloc[int(bounds[p]):int(bounds[p + 1])] for p in range(parts)]  # sliced here, read there
+    row_type = np.uint32 if n_rows < 2**32 else np.int64
+
+    def step_events(piece: int) -> core.Chunk:
+        """The step events among one range of rows."""
+        lo, hi = int(bounds[piece]), int(bounds[piece + 1])
+        found, step = _step_rows(pieces[piece], distinct)
+        rows = found.astype(row_type)
+        del found
+        if lo:
+            rows += row_type(lo)
+        counts = np.bincount(step, minlength=len(distinct))
+        part = table.of(users.values[rows]) if table is not None else None  # type: ignore[union-attr,index]
+        missing = hi > lo and int(times[lo:hi].min()) == _MISSING_TIME  # NaT is the minimum
+        return core.Chunk(core.split_by_part(rows, step, part, parts), counts, missing)
+
+    return core.parallel_map(step_events, range(parts), threads)
+
+
+def _missing_time_note(events: pd.DataFrame, time: Hashable, times: np.ndarray, chunks: list[core.Chunk]) -> str:
+    """A missing time on a funnel event is an error; on any other row it cannot matter: a note."""
+    rows = core._concat([c.rows() for c in chunks], np.uint32).astype(np.intp)
+    bad = rows[times[rows] == _MISSING_TIME]
+    if bad.size:
+        mask = np.zeros(len(events), dtype=bool)
+        mask[bad] = True
+        _check_no_nulls(events, time, "time", mask)
+    count = int((times == _MISSING_TIME).sum())
+    return (f"{count:,} event{'s' if count > 1 else ''} with no time (missing {time!r}) "
+            f"{'were' if count > 1 else 'was'} ignored: none of them is a funnel step")
 
 
 def _quantiles(durations: np.ndarray, unit: str) -> tuple[Any, Any]:
@@ -539,9 +563,13 @@ def _quantiles(durations: np.ndarray, unit: str) -> tuple[Any, Any]:
     return (pd.Timedelta(round(float(median) * per_unit), "ns"), pd.Timedelta(round(float(p90) * per_unit), "ns"))
 
 
-def _table(names: list[Hashable], users: list[int], durations: list[np.ndarray], unit: str) -> pd.DataFrame:
-    big = sum(d.size for d in durations) > 1_000_000
-    medians, p90s = zip(*core.parallel_map(lambda d: _quantiles(d, unit), durations, core.workers() if big else 1))
+def _table(names: list[Hashable], users: list[int], durations: Callable[[int], np.ndarray], unit: str
+           ) -> pd.DataFrame:
+    """The funnel table; ``durations(k)`` gives step ``k``'s times from entry (each step's array is
+    only built, on a thread of its own for big logs, while its quantiles are computed)."""
+    big = sum(users) > 1_000_000
+    medians, p90s = zip(*core.parallel_map(lambda k: _quantiles(durations(k), unit), range(len(names)),
+                                           core.workers() if big else 1))
     return _table_from(names, users, list(medians), list(p90s))
 
 
@@ -605,28 +633,31 @@ def funnel_from_events(events: pd.DataFrame, steps: Sequence[Hashable] | Any, *,
     done = _compute(events, steps, user=user, time=time, event=event, window=window, order=order, by=by)
     names, reach, unit = done.steps, done.reach, done.unit
     if done.group_codes is None:
-        table = _table(names, [r.users.size for r in reach], [r.durations for r in reach], unit)
+        table = _table(names, [reach.count(k) for k in range(len(names))], reach.durations, unit)
     else:
         assert done.group_labels is not None
         entry_users = reach[0].users
         n_groups = len(done.group_labels)
         counts = np.zeros((n_groups, len(names)), dtype=np.int64)
         per_group: list[list[np.ndarray]] = [[] for _ in range(n_groups)]
-        for k, r in enumerate(reach):
+        for k in range(len(names)):
+            r = reach[k]
             group = done.group_codes[np.searchsorted(entry_users, r.users)]
             counts[:, k] = np.bincount(group, minlength=n_groups)
             order_ = np.argsort(group, kind="stable")
             split = np.split(r.durations[order_], np.cumsum(counts[:, k])[:-1])
             for g in range(n_groups):
                 per_group[g].append(split[g])
-        blocks = [_table(names, list(counts[g]), per_group[g], unit) for g in range(n_groups)]
-        table = pd.concat(blocks, ignore_index=True) if blocks else _table(names, [0] * len(names), [
-            np.zeros(0, np.int64)] * len(names), unit).iloc[:0]
+        blocks = [_table(names, list(counts[g]), per_group[g].__getitem__, unit) for g in range(n_groups)]
+        table = pd.concat(blocks, ignore_index=True) if blocks else _table(
+            names, [0] * len(names), lambda k: np.zeros(0, np.int64), unit).iloc[:0]
         labels = done.group_labels.take(np.repeat(np.arange(n_groups), len(names)))
         table.insert(0, by, pd.Series(labels, index=table.index))
     if any(k in done.notes for k in range(len(names))):
         per_step = [done.notes.get(k, "") for k in range(len(names))]
         table["note"] = pd.array(per_step * (len(table) // len(names)), dtype="str")
+    if sum(done.reach.count(k) for k in range(len(names))) > 1_000_000:
+        core.release_freed_memory()  # the quantiles' copies, freed on their threads
     table.attrs["notes"] = list(done.notes.values())
     table.attrs["order"] = order
     table.attrs["window"] = None if window is None else str(_check_window(window))
@@ -658,7 +689,7 @@ def time_to_convert(events: pd.DataFrame, steps: Sequence[Hashable] | Any, *, us
     """
     done = _compute(events, steps, user=user, time=time, event=event, window=window, order=order, by=by)
     names, reach, unit = done.steps, done.reach, done.unit
-    later = reach[1:]
+    later = [reach[k] for k in range(1, len(names))]
     user_codes = np.concatenate([r.users for r in later]) if later else np.zeros(0, np.int64)
     durations = np.concatenate([r.durations for r in later]) if later else np.zeros(0, np.int64)
     step_index = np.repeat(np.arange(1, len(names)), [r.users.size for r in later]).astype(np.int64)
