@@ -363,7 +363,7 @@ def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepRe
         return [StepReach(empty, empty) for _ in range(n_steps)]
     starts = np.flatnonzero(_first_of_runs(s.user)).tolist() + [s.user.size]
     new_group = _first_of_runs(s.time) | _first_of_runs(s.user)
-    for a, b in zip(starts[:-1], starts[1:]):
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
         heads = np.flatnonzero(new_group[a:b])
         times = s.time[a:b][heads].tolist()
         counts = np.zeros((heads.size, n_names), dtype=np.int64)
@@ -376,7 +376,7 @@ def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepRe
             found_users[j].append(user)
             found_durations[j].append(found[0] - found[1])
     return [StepReach(np.array(u, dtype=np.int64), np.array(d, dtype=np.int64))
-            for u, d in zip(found_users, found_durations)]
+            for u, d in zip(found_users, found_durations, strict=True)]
 
 
 def _time_groups(s: Sorted, n_names: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -482,62 +482,87 @@ def repeated_any(s: Sorted, plan: list[int], window: int) -> list[StepReach]:
     return out
 
 
+class _Best:
+    """Per step, the best (earliest completion, earliest start) seen so far, or None."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, n_steps: int) -> None:
+        self.steps: list[tuple[int, int] | None] = [None] * n_steps
+
+    def record(self, j: int, done: int, begin: int) -> None:
+        current = self.steps[j]
+        if current is None or (done, begin) < current:
+            self.steps[j] = (done, begin)
+
+
 def _one_user(times: list[int], counts: list[list[int]], plan: list[int], window: int, order: str
               ) -> list[tuple[int, int] | None]:
     """Per step, the (earliest completion, earliest start) over all chains of one user, or None."""
-    n_steps = len(plan)
-    best: list[tuple[int, int] | None] = [None] * n_steps
-
-    def record(j: int, done: int, begin: int) -> None:
-        if best[j] is None or (done, begin) < best[j]:  # type: ignore[operator]
-            best[j] = (done, begin)
-
-    n_groups = len(times)
+    best = _Best(len(plan))
     if order == "any":
-        per_name: list[list[int]] = [[] for _ in range(len(counts[0]))]
-        for g, row in enumerate(counts):
-            for name, c in enumerate(row):
-                per_name[name].extend([times[g]] * c)
-        for start in times:
-            done = begin = None
-            used: dict[int, int] = {}
-            for j, name in enumerate(plan):
-                used[name] = used.get(name, 0) + 1
-                at = int(np.searchsorted(per_name[name], start)) + used[name] - 1
-                if at >= len(per_name[name]) or per_name[name][at] - start > window:
-                    break
-                t = per_name[name][at]
-                done = t if done is None else max(done, t)
-                begin = t if begin is None else min(begin, t)
-                record(j, done, begin)
-        return best
+        _one_user_any(times, counts, plan, window, best)
+    else:
+        _one_user_chains(times, counts, plan, window, order, best)
+    return best.steps
+
+
+def _one_user_any(times: list[int], counts: list[list[int]], plan: list[int], window: int, best: _Best) -> None:
+    """Any order: from every start time, each step takes the next unused event of its name."""
+    per_name: list[list[int]] = [[] for _ in range(len(counts[0]))]
+    for g, row in enumerate(counts):
+        for name, c in enumerate(row):
+            per_name[name].extend([times[g]] * c)
+    for start in times:
+        done = begin = None
+        taken: dict[int, int] = {}
+        for j, name in enumerate(plan):
+            taken[name] = taken.get(name, 0) + 1
+            at = int(np.searchsorted(per_name[name], start)) + taken[name] - 1
+            if at >= len(per_name[name]) or per_name[name][at] - start > window:
+                break
+            t = per_name[name][at]
+            done = t if done is None else max(done, t)
+            begin = t if begin is None else min(begin, t)
+            best.record(j, done, begin)
+
+
+def _one_user_chains(times: list[int], counts: list[list[int]], plan: list[int], window: int, order: str,
+                     best: _Best) -> None:
+    """Ordered and strict: every chain from every group holding the first step's event."""
     first = plan[0]
-    for g0 in range(n_groups):
+    n_names = len(counts[0])
+    for g0 in range(len(times)):
         if counts[g0][first] == 0:
             continue
         t0 = times[g0]
-        record(0, t0, t0)
+        best.record(0, t0, t0)
         # states: (group, events of each name used in that group)
-        states = {(g0, tuple(int(i == first) for i in range(len(counts[0]))))}
-        for j in range(1, n_steps):
-            name = plan[j]
-            following: set[tuple[int, tuple[int, ...]]] = set()
-            for g, used in states:
-                if used[name] < counts[g][name]:  # stay: an unused event of this name at the same time
-                    following.add((g, used[:name] + (used[name] + 1,) + used[name + 1:]))
-                    if order == "ordered":
-                        continue  # the greedy chain: staying is never worse than moving on
-                nxt = g + 1
-                if order == "ordered":
-                    while nxt < n_groups and counts[nxt][name] == 0:
-                        nxt += 1
-                if nxt < n_groups and counts[nxt][name] > 0 and times[nxt] - t0 <= window:
-                    following.add((nxt, tuple(int(i == name) for i in range(len(used)))))
-            states = following
+        states = {(g0, tuple(int(i == first) for i in range(n_names)))}
+        for j in range(1, len(plan)):
+            states = _next_states(states, plan[j], times, counts, t0, window, order)
             if not states:
                 break
-            record(j, min(times[g] for g, _ in states), t0)
-    return best
+            best.record(j, min(times[g] for g, _ in states), t0)
+
+
+def _next_states(states: set[tuple[int, tuple[int, ...]]], name: int, times: list[int], counts: list[list[int]],
+                 t0: int, window: int, order: str) -> set[tuple[int, tuple[int, ...]]]:
+    """Where each chain can be after taking one more event of ``name``."""
+    n_groups = len(times)
+    following: set[tuple[int, tuple[int, ...]]] = set()
+    for g, used in states:
+        if used[name] < counts[g][name]:  # stay: an unused event of this name at the same time
+            following.add((g, used[:name] + (used[name] + 1,) + used[name + 1:]))
+            if order == "ordered":
+                continue  # the greedy chain: staying is never worse than moving on
+        nxt = g + 1
+        if order == "ordered":
+            while nxt < n_groups and counts[nxt][name] == 0:
+                nxt += 1
+        if nxt < n_groups and counts[nxt][name] > 0 and times[nxt] - t0 <= window:
+            following.add((nxt, tuple(int(i == name) for i in range(len(used)))))
+    return following
 
 #: From this many rows on, the log is read in row ranges and its users split into parts.
 PARALLEL_MIN_EVENTS = 1_000_000
@@ -754,7 +779,7 @@ def run(chunks: list[Chunk], read_users: Any, times: np.ndarray, user_bits: int,
                          n_steps, window, order, plan)
 
     results = parallel_map(part, range(count), threads)
-    first_rows = _concat([r[1] for r in results], np.int64) if need_rows else None  # type: ignore[misc]
+    first_rows = _concat([r[1] for r in results], np.int64) if need_rows else None
     return Reached([r[0] for r in results], n_steps), first_rows
 
 

@@ -61,7 +61,7 @@ from collections.abc import Callable, Hashable, ItemsView, Iterable, KeysView, S
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,7 @@ ORDERS = ("ordered", "strict", "any")
 MAX_STEPS = 64
 
 Order = Literal["ordered", "strict", "any"]
-WindowLike = str | pd.Timedelta | timedelta | np.timedelta64 | None
+WindowLike: TypeAlias = str | pd.Timedelta | timedelta | np.timedelta64 | None
 
 # ----------------------------------------------------------------------------- validation
 
@@ -479,7 +479,7 @@ def _compute(events: Any, steps: Any, *, user: Hashable, time: Hashable, event: 
         notes["time"] = _missing_time_note(events, time, times, chunks)
     per_name = sum((c.counts for c in chunks), np.zeros(len(distinct), dtype=np.int64))
     notes.update({names.index(name): _never_seen_note(event_col, event, name)
-                  for name, count in zip(distinct, per_name) if count == 0})
+                  for name, count in zip(distinct, per_name, strict=True) if count == 0})
     if users is None:
         users = _factorised_users(events[user], user, chunks, parts)
     reach, first_rows = core.run(chunks, users.read, times, users.bits, n_steps, width, order, plan=plan,
@@ -521,7 +521,7 @@ def _step_chunks(event_col: pd.Series, distinct: list[Hashable], times: np.ndarr
         """The step events among one range of rows."""
         lo, hi = int(bounds[piece]), int(bounds[piece + 1])
         found, step = _step_rows(pieces[piece], distinct)
-        rows = found.astype(row_type)
+        rows: np.ndarray = found.astype(row_type)
         del found
         if lo:
             rows += row_type(lo)
@@ -569,7 +569,7 @@ def _table(names: list[Hashable], users: list[int], durations: Callable[[int], n
     only built, on a thread of its own for big logs, while its quantiles are computed)."""
     big = sum(users) > 1_000_000
     medians, p90s = zip(*core.parallel_map(lambda k: _quantiles(durations(k), unit), range(len(names)),
-                                           core.workers() if big else 1))
+                                           core.workers() if big else 1), strict=True)
     return _table_from(names, users, list(medians), list(p90s))
 
 

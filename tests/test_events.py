@@ -498,7 +498,7 @@ def test_engine_gives_the_same_result_on_any_split_into_chunks_and_parts() -> No
     def chunked(bounds: list[int], parts: int) -> list[core.Chunk]:
         table = core.PartTable.from_sample(user, 0, 5, parts)
         return [core.Chunk(core.split_by_part(rows[a:b], step[a:b], table.of(user[a:b]), parts), np.zeros(3, np.int64))
-                for a, b in zip(bounds[:-1], bounds[1:])]
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     for order in ("ordered", "strict", "any"):
         whole, whole_rows = core.run(chunked([0, n], 1), read, time, 5, 3, 10**5, order, need_rows=True)
