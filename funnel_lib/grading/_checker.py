@@ -24,6 +24,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from funnel_lib.grading._proc import process_table
+
 __all__ = ["MAX_USES", "RESET_SOURCE", "WarmChecker"]
 
 #: A warm clean kernel serves at most this many students, then a fresh one starts.
@@ -109,24 +111,12 @@ def reap_zombies(spare: set[int] | frozenset[int] = frozenset()) -> int:
     """
     me = os.getpid()
     reaped = 0
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return 0
-    for entry in entries:
-        pid = int(entry)
-        if pid in spare:
+    for pid, (state, parent) in process_table().items():
+        if pid in spare or state != b"Z" or parent != me:
             continue
         try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                data = handle.read()
-        except OSError:
-            continue
-        tail = data[data.rfind(b")") + 2:].split()
-        if len(tail) > 1 and tail[0] == b"Z" and int(tail[1]) == me:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    reaped += 1
-            except ChildProcessError:
-                pass
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                reaped += 1
+        except ChildProcessError:
+            pass
     return reaped

@@ -35,6 +35,7 @@ from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
 
 from funnel_lib.grading._errors import GradingError
+from funnel_lib.grading._proc import process_table
 
 __all__ = [
     "GUARD_PATH",
@@ -134,23 +135,7 @@ def describe_exit(returncode: int | None, limits: Limits) -> str:
 
 def _proc_table() -> dict[int, int]:
     """pid -> parent pid of every live process (Linux /proc; zombies, already dead, are left out)."""
-    table: dict[int, int] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return table
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                data = handle.read()
-        except OSError:
-            continue
-        tail = data[data.rfind(b")") + 2:].split()
-        if len(tail) > 1 and tail[0] != b"Z":
-            table[int(entry)] = int(tail[1])
-    return table
+    return {pid: parent for pid, (state, parent) in process_table().items() if state != b"Z"}
 
 
 def descendants(pid: int) -> list[int]:
