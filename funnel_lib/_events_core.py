@@ -161,15 +161,21 @@ def _first_of_runs(keys: np.ndarray) -> np.ndarray:
     return first
 
 
-def _group_starts(s: Sorted) -> np.ndarray:
-    """For each position, the position of the first event with the same user and time."""
+def _new_groups(s: Sorted) -> np.ndarray:
+    """True at each position that starts a new (user, time) group."""
     n = s.user.size
     new = np.empty(n, dtype=bool)
     if n:
         new[0] = True
         np.not_equal(s.user[1:], s.user[:-1], out=new[1:])
         new[1:] |= s.time[1:] != s.time[:-1]
-    idx = np.where(new, np.arange(n), 0)
+    return new
+
+
+def _group_starts(s: Sorted) -> np.ndarray:
+    """For each position, the position of the first event with the same user and time."""
+    n = s.user.size
+    idx = np.where(_new_groups(s), np.arange(n), 0)
     return np.maximum.accumulate(idx) if n else idx
 
 
@@ -265,11 +271,7 @@ def strict(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
     empty = np.zeros(0, dtype=np.int64)
     if n == 0:
         return [StepReach(empty, empty) for _ in range(n_steps)]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(s.user[1:], s.user[:-1], out=new[1:])
-    new[1:] |= s.time[1:] != s.time[:-1]
-    gstart = np.flatnonzero(new)
+    gstart = np.flatnonzero(_new_groups(s))
     gmask = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), s.step.astype(np.uint64)), gstart)
     guser = s.user[gstart]
     gtime = s.time[gstart]
