@@ -34,7 +34,9 @@ from funnel_lib.grading._worker import read_json_safely  # noqa: E402
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 JAILED = cached_probe().jailed
-needs_jail = pytest.mark.skipif(not JAILED, reason="bubblewrap is not usable here: " + cached_probe().problem)
+# CI installs bubblewrap: there these tests run (and fail) even when the jail is not usable
+needs_jail = pytest.mark.skipif(not JAILED and os.environ.get("CI") != "true",
+                                reason="bubblewrap is not usable here: " + cached_probe().problem)
 
 
 class _Listener(threading.Thread):
