@@ -66,6 +66,12 @@ class StepReach:
     durations: np.ndarray
 
 
+def nobody(n_steps: int) -> list[StepReach]:
+    """``n_steps`` steps that nobody reached."""
+    empty = np.zeros(0, dtype=np.int64)
+    return [StepReach(empty, empty) for _ in range(n_steps)]
+
+
 def _digit(values: np.ndarray, shift: int, width: int) -> np.ndarray:
     """Bits ``shift .. shift+width`` of non-negative int64 ``values`` as a compact uint8/uint16 array.
 
@@ -222,7 +228,6 @@ def ordered(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
     earliest completion, and every entry between ``t(e) - window`` and B(e) starts a valid chain
     ending at e: the earliest of them is found by bisection among the user's entries.
     """
-    empty = np.zeros(0, dtype=np.int64)
     is_step = [s.step == j for j in range(n_steps)]
     positions = [np.flatnonzero(mask) for mask in is_step]
     entries = positions[0]
@@ -242,7 +247,7 @@ def ordered(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
     for j in range(1, n_steps):
         here, previous = positions[j], positions[j - 1]
         if here.size == 0 or previous.size == 0 or best_start.size == 0:
-            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            out.extend(nobody(n_steps - j))
             break
         # latest step-(j-1) event before e: (number of step-(j-1) events up to e) - 1; a running
         # count is cheaper than a binary search for every event
@@ -267,10 +272,8 @@ def ordered(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
 
 def strict(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
     """Strict order: consecutive chosen events with no other step event strictly between."""
-    n = s.user.size
-    empty = np.zeros(0, dtype=np.int64)
-    if n == 0:
-        return [StepReach(empty, empty) for _ in range(n_steps)]
+    if s.user.size == 0:
+        return nobody(n_steps)
     gstart = np.flatnonzero(_new_groups(s))
     gmask = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), s.step.astype(np.uint64)), gstart)
     guser = s.user[gstart]
@@ -297,7 +300,7 @@ def strict(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
         alive = reach != 0
         entries, users, start, reach = entries[alive], users[alive], start[alive], reach[alive]
         if entries.size == 0:
-            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            out.extend(nobody(n_steps - j))
             break
         lowest = reach & (~reach + np.uint64(1))
         offset = np.frexp(lowest.astype(np.float64))[1].astype(np.int64) - 1
@@ -308,19 +311,17 @@ def strict(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
 
 def any_order(s: Sorted, n_steps: int, window: int) -> list[StepReach]:
     """Any order: the first k steps each occur within one window, in any order."""
-    n = s.user.size
-    empty = np.zeros(0, dtype=np.int64)
-    if n == 0:
-        return [StepReach(empty, empty) for _ in range(n_steps)]
+    if s.user.size == 0:
+        return nobody(n_steps)
     gstart = _group_starts(s)
     never = np.iinfo(np.int64).max
     positions = [np.flatnonzero(s.step == j) for j in range(n_steps)]
     out: list[StepReach] = []
-    latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # max over steps < k of next time
+    latest = np.full(s.user.size, np.iinfo(np.int64).min, dtype=np.int64)  # max over steps < k of next time
     for j in range(n_steps):
         pj = positions[j]
         if pj.size == 0:
-            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            out.extend(nobody(n_steps - j))
             break
         mask = s.step == j
         before = np.cumsum(mask, dtype=np.int64)
@@ -361,8 +362,7 @@ def repeated(s: Sorted, plan: list[int], window: int, order: str) -> list[StepRe
     found_users: list[list[int]] = [[] for _ in range(n_steps)]
     found_durations: list[list[int]] = [[] for _ in range(n_steps)]
     if s.user.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return [StepReach(empty, empty) for _ in range(n_steps)]
+        return nobody(n_steps)
     starts = np.flatnonzero(_first_of_runs(s.user)).tolist() + [s.user.size]
     new_group = _first_of_runs(s.time) | _first_of_runs(s.user)
     for a, b in zip(starts[:-1], starts[1:], strict=True):
@@ -414,7 +414,6 @@ def repeated_ordered(s: Sorted, plan: list[int], window: int) -> list[StepReach]
     """
     n_steps = len(plan)
     n_names = max(plan) + 1
-    empty = np.zeros(0, dtype=np.int64)
     guser, gtime, counts = _time_groups(s, n_names)
     # before[j, x]: steps before step j that use name x
     before = np.zeros((n_steps + 1, n_names), dtype=np.int64)
@@ -437,7 +436,7 @@ def repeated_ordered(s: Sorted, plan: list[int], window: int) -> list[StepReach]
         arrived = np.where(stay, arrived, j)
         group, arrived, users, start = group[alive], arrived[alive], users[alive], start[alive]
         if group.size == 0:
-            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            out.extend(nobody(n_steps - j))
             break
         out.append(_best_per_user(users, start, gtime[group]))
     return out
@@ -452,9 +451,8 @@ def repeated_any(s: Sorted, plan: list[int], window: int) -> list[StepReach]:
     that ends earliest, then starts earliest (its earliest chosen event), as in :func:`repeated`.
     """
     n_steps = len(plan)
-    empty = np.zeros(0, dtype=np.int64)
     if s.user.size == 0:
-        return [StepReach(empty, empty) for _ in range(n_steps)]
+        return nobody(n_steps)
     new = _first_of_runs(s.user)
     new[1:] |= s.time[1:] != s.time[:-1]
     gstart = np.flatnonzero(new)
@@ -476,7 +474,7 @@ def repeated_any(s: Sorted, plan: list[int], window: int) -> list[StepReach]:
         chain, t = chain[found], t[found]
         done, begin = np.maximum(done[found], t), np.minimum(begin[found], t)
         if chain.size == 0:
-            out.extend(StepReach(empty, empty) for _ in range(j, n_steps))
+            out.extend(nobody(n_steps - j))
             break
         best = np.lexsort((begin, done, users[chain]))
         best = best[_first_of_runs(users[chain][best])]
