@@ -30,7 +30,6 @@ class _Slot:
     conn: Any
     student: str | None = None
     begun: float = 0.0
-    stopping: bool = False  # told to stop (nothing is left to hand out); joined in ``_end_slot``
 
 
 def _start_slot(context: Any) -> _Slot:
@@ -41,23 +40,15 @@ def _start_slot(context: Any) -> _Slot:
     return _Slot(process, parent_end)
 
 
-def _stop_slot(slot: _Slot) -> None:
-    """Tell an idle slot to stop (it then closes its clean kernel and exits), without waiting for it."""
-    if slot.stopping:
-        return
-    slot.stopping = True
-    try:
-        slot.conn.send(None)
-    except (OSError, ValueError):
-        pass
-
-
 def _end_slot(plan: _Plan, slot: _Slot, kill: bool) -> None:
     """Stop a slot's process (kill it, with its kernels, when ``kill``) and remove its cgroups."""
     if kill:
         _kill_worker(slot.process)
     else:
-        _stop_slot(slot)
+        try:
+            slot.conn.send(None)
+        except (OSError, ValueError):
+            pass
         slot.process.join(timeout=20)
         if slot.process.is_alive():
             _kill_worker(slot.process)
@@ -94,10 +85,6 @@ def _run(plan: _Plan, todo: list[str], jobs: int, bar: Progress) -> Iterator[Stu
             finished = _collect(plan, slots, ready, time.monotonic())
             # hand out the next students before merging, so that the slots work while the parent merges
             _hand_out(plan, context, pending, slots, most)
-            if not pending:  # idle slots close their clean kernels while the parent merges
-                for slot in slots:
-                    if slot.student is None:
-                        _stop_slot(slot)
             yield from _merge(plan, finished, bar)
     finally:
         for slot in slots:
