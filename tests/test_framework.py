@@ -587,3 +587,57 @@ def test_check_rejects_a_simulation_of_something_else() -> None:
         check(funnel, simulation="cold")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="simulation needs an audience"):
         check(funnel, audience=None, simulation=simulate(funnel, "cold"))
+
+
+# --- what a learner reads in a finding: step numbers and names, "a"/"an", counts ----------------
+# `make mutation` showed that no test pinned these down: a message could call step 3 "Step 4",
+# write "a Entry step" or "1 steps", and every test still passed.
+
+def one_finding(steps: list[Step], code: str, thresholds: Thresholds | None = None) -> Finding:
+    found = [f for f in check(Funnel(steps, name="wording"), thresholds).findings if f.code == code]
+    assert len(found) == 1, f"expected one {code}, got {[f.code for f in check(Funnel(steps)).findings]}"
+    return found[0]
+
+
+def test_a_step_out_of_stage_order_is_named_by_its_position_from_one() -> None:
+    steps = ladder()
+    swapped = [steps[0], steps[2], steps[1], *steps[3:]]  # an Engagement step after a Progression step
+    f = one_finding(swapped, "MC101")
+    assert f.step == 2
+    assert f.message.startswith('Step 3 "Take a quiz" is an Engagement step but comes after '
+                                'step 2 "Download a guide", a Progression step.')
+    assert "Move it before step 2," in f.message
+
+
+@pytest.mark.parametrize(("stage", "article"), [("engagement", "an Engagement"), ("progression", "a Progression"),
+                                                 ("reinforcement", "a Reinforcement")])
+def test_the_article_fits_the_stage_name(stage: str, article: str) -> None:
+    steps = ladder()
+    f = one_finding([steps[0].replace(stage=stage), *steps[1:]], "MC102")
+    assert f.step == 0 and f.message.startswith(f'Step 1 "Watch a clip" is {article} step, but')
+
+
+@pytest.mark.parametrize(("position", "before"), [(1, "after only 1 step"), (2, "after only 2 steps")])
+def test_a_big_ask_too_early_counts_the_steps_before_it(position: int, before: str) -> None:
+    steps = ladder()
+    steps[position] = steps[position].replace(ask=8)
+    f = one_finding(steps, "MC202")
+    assert f.step == position
+    assert f.message.startswith(f'Step {position + 1} "{steps[position].name}" asks for 8, a big commitment, '
+                                f"{before}.")
+
+
+def test_many_trivial_steps_are_listed_up_to_four_then_counted() -> None:
+    light = [S(f"Tap {n}", "engagement", 0.5, 2, 1) for n in range(1, 7)]
+    strict = Thresholds(max_trivial_steps=3, trivial_ask=1)
+
+    steps = ladder()
+
+    def listed(extra: int) -> str:
+        f = one_finding([steps[0].replace(ask=0.5), *light[:extra], *steps[2:]], "MC108", strict)
+        assert f.step is None
+        return f.message.split(", more than")[0]
+
+    assert listed(6) == '7 steps ask for less than 1 ("Watch a clip", "Tap 1", "Tap 2", "Tap 3", and 3 more)'
+    assert listed(4) == '5 steps ask for less than 1 ("Watch a clip", "Tap 1", "Tap 2", "Tap 3", and 1 more)'
+    assert listed(3) == '4 steps ask for less than 1 ("Watch a clip", "Tap 1", "Tap 2", "Tap 3")'
