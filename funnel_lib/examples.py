@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -264,52 +265,37 @@ def _too_small() -> Funnel:
 # ---------------------------------------------------------------------------------------------
 # dark patterns: each changes how one step of a good funnel treats people (lesson 12)
 # ---------------------------------------------------------------------------------------------
-def _forced_continuity() -> Funnel:
-    steps = _saas_steps()
-    steps[3] = steps[3].replace(name="Start a 14-day free trial (card needed, then billed monthly)",
-                                card_required=True, auto_renews=True)
-    return Funnel(steps, name="SaaS: the free trial bills itself")
+def _one_step_changed(base: Callable[[], list[Step]], index: int, funnel_name: str, step_name: str,
+                      **changes: Any) -> Callable[[], Funnel]:
+    """A builder for a good example's funnel whose step ``index`` is renamed and given ``changes``."""
+    def build() -> Funnel:
+        steps = base()
+        steps[index] = steps[index].replace(name=step_name, **changes)
+        return Funnel(steps, name=funnel_name)
+    return build
 
 
-def _roach_motel() -> Funnel:
-    steps = _saas_steps()
-    steps[6] = steps[6].replace(name="Subscribe to a paid plan (cancel by phone only)", auto_renews=True,
-                                cancel_effort=8)
-    return Funnel(steps, name="SaaS: subscribe online, cancel by phone")
-
-
-def _confirmshaming() -> Funnel:
-    steps = _course_steps()
-    steps[2] = steps[2].replace(name='Download the planner (or "No thanks, I don\'t care about passing")',
-                                confirmshaming=True)
-    return Funnel(steps, name="Online course: a no button that shames")
-
-
-def _preticked_consent() -> Funnel:
-    steps = _b2b_steps()
-    steps[2] = steps[2].replace(name="Download the report (box ticked: share my details with partners)",
-                                consent_preticked=True)
-    return Funnel(steps, name="B2B consulting: consent ticked in advance")
-
-
-def _hidden_costs() -> Funnel:
-    steps = _gym_steps()
-    steps[4] = steps[4].replace(name="Buy a one-month pass (joining fee shown at checkout)", hidden_cost=2)
-    return Funnel(steps, name="Local gym: a joining fee at checkout")
-
-
-def _sneak_into_basket() -> Funnel:
-    steps = _gym_steps()
-    steps[4] = steps[4].replace(name="Buy a one-month pass (towel service already in the basket)",
-                                added_extras=True)
-    return Funnel(steps, name="Local gym: an extra already in the basket")
-
-
-def _fake_urgency() -> Funnel:
-    steps = _course_steps()
-    steps[5] = steps[5].replace(name="Enrol now: the offer ends in 10 minutes (the timer restarts)",
-                                false_urgency=True)
-    return Funnel(steps, name="Online course: a countdown that restarts")
+_forced_continuity = _one_step_changed(
+    _saas_steps, 3, "SaaS: the free trial bills itself",
+    "Start a 14-day free trial (card needed, then billed monthly)", card_required=True, auto_renews=True)
+_roach_motel = _one_step_changed(
+    _saas_steps, 6, "SaaS: subscribe online, cancel by phone",
+    "Subscribe to a paid plan (cancel by phone only)", auto_renews=True, cancel_effort=8)
+_confirmshaming = _one_step_changed(
+    _course_steps, 2, "Online course: a no button that shames",
+    'Download the planner (or "No thanks, I don\'t care about passing")', confirmshaming=True)
+_preticked_consent = _one_step_changed(
+    _b2b_steps, 2, "B2B consulting: consent ticked in advance",
+    "Download the report (box ticked: share my details with partners)", consent_preticked=True)
+_hidden_costs = _one_step_changed(
+    _gym_steps, 4, "Local gym: a joining fee at checkout",
+    "Buy a one-month pass (joining fee shown at checkout)", hidden_cost=2)
+_sneak_into_basket = _one_step_changed(
+    _gym_steps, 4, "Local gym: an extra already in the basket",
+    "Buy a one-month pass (towel service already in the basket)", added_extras=True)
+_fake_urgency = _one_step_changed(
+    _course_steps, 5, "Online course: a countdown that restarts",
+    "Enrol now: the offer ends in 10 minutes (the timer restarts)", false_urgency=True)
 
 
 DARK_PATTERNS: dict[str, str] = {
