@@ -185,6 +185,42 @@ def test_real_blank_exercise_scores_zero(tmp_path: Path) -> None:
     assert blank.read_bytes() == copy.read_bytes()
 
 
+def test_feedback_templates_are_compiled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Feedback pages reuse compiled templates, kept in a private cache folder (else in memory): same page."""
+    import jinja2
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    import funnel_lib.grading._feedback as feedback
+
+    monkeypatch.setattr(feedback, "_TEMPLATE_CACHE", [])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    nb = new_notebook(cells=[new_code_cell("rate = 0.3")], metadata={"language_info": {"name": "python"}})
+    first, _ = feedback.FeedbackExporter(template_name="lab").from_notebook_node(nb)
+    folder = tmp_path / "cache" / "funnel_lib" / "templates"
+    assert folder.stat().st_mode & 0o777 == 0o700 and list(folder.glob("*.cache"))
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args: object,
+                 **kwargs: object) -> object:
+        compiled.append(name)
+        return original(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    monkeypatch.setattr(feedback, "_TEMPLATE_CACHE", [])  # a new process: only the folder is left
+    second, _ = feedback.FeedbackExporter(template_name="lab").from_notebook_node(nb)
+    assert compiled == [] and second == first
+    # a cache folder others could write to is never used: compiled code would run from it
+    shared = tmp_path / "shared"
+    (shared / "funnel_lib" / "templates").mkdir(parents=True)
+    (shared / "funnel_lib" / "templates").chmod(0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
+    monkeypatch.setattr(feedback, "_TEMPLATE_CACHE", [])
+    assert type(feedback.template_cache()).__name__ == "_MemoryBytecodeCache"
+    third, _ = feedback.FeedbackExporter(template_name="lab").from_notebook_node(nb)
+    assert third == first and not list((shared / "funnel_lib" / "templates").iterdir())
+
+
 @pytest.mark.slow
 def test_feedback_never_shows_hidden_tests(template: Path, tmp_path: Path) -> None:
     notebook = learner_copy(template, tmp_path / "ps1", "wrong")

@@ -124,7 +124,8 @@ def autograde(
     engines = shared_engines()
     engines.__enter__()
     try:
-        plan = _Plan.build(course, assignment, run_dir, limits, cell_timeout, student_timeout, extra_protected)
+        plan = _Plan.build(course, assignment, run_dir, limits, cell_timeout, student_timeout, extra_protected,
+                           warm_up=len(everyone) > 1)
         plan.isolation = jail_info
         plan.while_grading = while_grading
         todo = _skip_graded(plan, everyone, state, force, results)

@@ -281,6 +281,10 @@ def gradebook_version(db_url: str) -> str | None:
         engine.dispose()
 
 
+#: True while a :func:`shared_engines` block runs (a block inside it changes nothing).
+_SHARING: list[bool] = []
+
+
 @contextmanager
 def shared_engines() -> Iterator[None]:
     """Make nbgrader's gradebook bookkeeping cheaper while the block runs, with the same SQL and results.
@@ -290,8 +294,16 @@ def shared_engines() -> Iterator[None]:
     notebook-metadata check re-validates nbgrader's own JSON schema for every cell. Inside this
     block one engine per database URL is reused (``Gradebook.close`` still disposes of its
     connections), the schema is created or checked once per URL, and the metadata schema is
-    checked once. Statements, results and validation errors are unchanged.
+    checked once. Statements, results and validation errors are unchanged. Blocks may nest: the outermost
+    one counts.
+
+    >>> with shared_engines():
+    ...     with shared_engines():
+    ...         pass
     """
+    if _SHARING:
+        yield
+        return
     import jsonschema
     import nbgrader.api as api
     import nbgrader.nbgraderformat.common as common
@@ -337,9 +349,11 @@ def shared_engines() -> Iterator[None]:
     api.create_engine = create_engine
     metadata.create_all = create_all
     common.jsonschema = _Schemas()
+    _SHARING.append(True)
     try:
         yield
     finally:
+        _SHARING.clear()
         api.create_engine = original_engine
         del metadata.create_all
         common.jsonschema = jsonschema

@@ -17,17 +17,25 @@ assert x
 # (hidden tests: not shown)
 >>> hide_hidden_tests(cell).outputs[0]["traceback"]
 ['AssertionError: x is not a step position']
+
+``FeedbackExporter`` is the HTML exporter ``funnel grade`` renders feedback with: nbconvert's, with
+the compiled feedback templates kept (see :func:`template_cache`), so that a page after the first
+skips compiling them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
+from jinja2 import BytecodeCache, FileSystemBytecodeCache
+from jinja2.bccache import Bucket
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-__all__ = ["HIDDEN_NOTE", "HideHiddenTests", "hide_hidden_tests"]
+__all__ = ["FeedbackExporter", "HIDDEN_NOTE", "HideHiddenTests", "hide_hidden_tests", "template_cache"]
 
 HIDDEN_NOTE = "# (hidden tests: not shown)"
 _REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.S | re.M)
@@ -56,3 +64,60 @@ class HideHiddenTests(Preprocessor):
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         """Hide the hidden region of one cell."""
         return hide_hidden_tests(cell), resources
+
+
+_TEMPLATE_CACHE: list[Any] = []
+
+
+def template_cache() -> BytecodeCache:
+    """Jinja's cache of compiled templates for feedback pages: a folder of this user's, else this process's memory.
+
+    The folder is ``templates`` beside ``funnel grade``'s prepared exercises (``~/.cache/funnel_lib/grade``),
+    private to the user (0700). Jinja keys each entry by the template's name and a checksum of its source,
+    so an edited template is compiled again. Compiling the feedback templates takes longer than rendering
+    a page with them.
+
+    >>> template_cache() is template_cache()
+    True
+    """
+    if not _TEMPLATE_CACHE:
+        from funnel_lib.grading._selfgrade import _cache_dir
+
+        folder = _cache_dir().parent / "templates"
+        cache: BytecodeCache
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o022:
+                raise OSError(f"{folder} is not a private folder of this user")
+            cache = FileSystemBytecodeCache(str(folder))
+        except OSError:
+            cache = _MemoryBytecodeCache()
+        _TEMPLATE_CACHE.append(cache)
+    return _TEMPLATE_CACHE[0]
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in this process (when no private cache folder can be made)."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.codes:
+            bucket.bytecode_from_string(self.codes[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTML exporter whose templates, once compiled, are reused (:func:`template_cache`).
+
+    >>> FeedbackExporter(template_name="lab").environment.bytecode_cache is template_cache()
+    True
+    """
+
+    def _create_environment(self) -> Any:
+        environment = super()._create_environment()
+        environment.bytecode_cache = template_cache()
+        return environment

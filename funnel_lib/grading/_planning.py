@@ -53,7 +53,10 @@ class _Plan:
 
     @classmethod
     def build(cls, course: Course, assignment: str, run_dir: Path, limits: Limits, cell_timeout: int | None,
-              student_timeout: float | None, extra_protected: Sequence[str | os.PathLike[str]]) -> _Plan:
+              student_timeout: float | None, extra_protected: Sequence[str | os.PathLike[str]],
+              warm_up: bool = True) -> _Plan:
+        """The plan; ``warm_up`` sanitizes the source notebooks once first, for the workers to inherit (worth it
+        when several students are graded; for one, its worker would do the same work again)."""
         seed = run_dir / "seed.db"
         seed_url = copy_bare_gradebook(course.db_url, seed, assignment)  # a learner's one-exercise course
         if seed_url is None:
@@ -64,7 +67,8 @@ class _Plan:
             pass
         notebooks, source_cells = _definition(seed_url, course.course_id, assignment)
         source = course.source_dir / assignment
-        _warm_up(course, assignment, seed_url, [source / f"{name}.ipynb" for name in notebooks])
+        if warm_up:
+            _warm_up(course, assignment, seed_url, [source / f"{name}.ipynb" for name in notebooks])
         local_modules = sorted(p.stem for p in source.glob("*.py"))
         timeout = cell_timeout or int(course.config.Execute.get("timeout", None) or 30)
         code_cells = max((sum(1 for c in cells if c["cell_type"] == "code") for cells in source_cells.values()),

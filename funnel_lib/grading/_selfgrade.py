@@ -350,8 +350,7 @@ def grade_notebook(
     """
     import time
 
-    from funnel_lib.grading._autograde import autograde
-    from funnel_lib.grading._course import quiet_gradebook
+    from funnel_lib.grading._course import shared_engines
 
     started = time.monotonic()
     path = Path(notebook).expanduser()
@@ -368,61 +367,80 @@ def grade_notebook(
     assignment, name = identify_exercise(found, path, nb)
     root = Path(tempfile.mkdtemp(prefix="funnel-grade-"))
     try:
-        temp = _temporary_course(found, assignment, root)
-        target = temp.submission_dir(LEARNER, assignment) / f"{name}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-        protected = [found.source_dir, found.step_dir("submitted"), found.step_dir("autograded")]
-        warm = (lambda: _warm_feedback(temp, name, path)) if feedback else None
-        report = autograde(assignment, temp, jobs=1, force=True, progress=None, reports_dir=root / "reports",
-                           cell_timeout=cell_timeout, extra_protected=[str(p) for p in protected],
-                           while_grading=warm)
-        result = report.results[0] if report.results else None
-        status = result.status if result else "error"
-        reason = result.reason if result else "nothing was graded"
-        autograded = temp.autograded_dir(LEARNER, assignment) / f"{name}.ipynb"
-        messages = _messages(autograded)
-        questions: list[QuestionResult] = []
-        with quiet_gradebook(temp.db_url, temp.course_id) as gb:
-            definition = gb.find_notebook(name, assignment)
-            order = [cell.name for cell in definition.source_cells]
-            kinds = {cell.name: ("written" if cell.name in {s.name for s in definition.solution_cells} else "test")
-                     for cell in definition.grade_cells}
-            kinds.update({cell.name: "task" for cell in definition.task_cells})
-            maxima = {cell.name: float(cell.max_score)
-                      for cell in list(definition.grade_cells) + list(definition.task_cells)}
-            scores: dict[str, float | None] = {}
-            try:
-                submission = gb.find_submission_notebook(name, assignment, LEARNER)
-                for grade in submission.grades:
-                    scores[grade.name] = None if grade.auto_score is None else float(grade.auto_score)
-            except Exception:  # noqa: BLE001 - not graded (kernel died, ...)
-                pass
-            for cell_name in sorted(maxima, key=lambda n: order.index(n) if n in order else len(order)):
-                kind = kinds[cell_name]
-                points = scores.get(cell_name)
-                maximum = maxima[cell_name]
-                if kind != "test":
-                    outcome = "no answer" if points == 0 else "not autograded"
-                    message = "" if outcome == "no answer" else "graded by your instructor"
-                elif points is None:
-                    outcome, message = "failed", reason or "not graded"
-                    points = 0.0
-                elif points >= maximum:
-                    outcome, message = "passed", ""
-                elif points > 0:
-                    outcome, message = "partial", messages.get(cell_name, "")
-                else:
-                    outcome, message = "failed", messages.get(cell_name, "")
-                questions.append(QuestionResult(cell_name, kind, points, maximum, outcome, message))
-        feedback_path = None
-        replaced = False
-        if feedback and autograded.exists():
-            feedback_path, replaced = _feedback(temp, assignment, name, path)
-        return GradeReport(path, assignment, name, status, reason, questions, feedback_path, replaced,
-                           time.monotonic() - started)
+        with shared_engines():  # one gradebook engine for grading, the table and the feedback
+            return _grade_in_course(found, assignment, name, path, root, feedback, cell_timeout, started)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _grade_in_course(found: Course, assignment: str, name: str, path: Path, root: Path, feedback: bool,
+                     cell_timeout: int | None, started: float) -> GradeReport:
+    """Grade the learner's notebook ``path`` (``assignment``/``name`` of the course ``found``) in a temporary
+    course at ``root``; write the feedback page when ``feedback``."""
+    import time
+
+    from funnel_lib.grading._autograde import autograde
+
+    temp = _temporary_course(found, assignment, root)
+    target = temp.submission_dir(LEARNER, assignment) / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    protected = [found.source_dir, found.step_dir("submitted"), found.step_dir("autograded")]
+    warm = (lambda: _warm_feedback(temp, name, path)) if feedback else None
+    report = autograde(assignment, temp, jobs=1, force=True, progress=None, reports_dir=root / "reports",
+                       cell_timeout=cell_timeout, extra_protected=[str(p) for p in protected],
+                       while_grading=warm)
+    result = report.results[0] if report.results else None
+    status = result.status if result else "error"
+    reason = result.reason if result else "nothing was graded"
+    autograded = temp.autograded_dir(LEARNER, assignment) / f"{name}.ipynb"
+    questions = _questions(temp, assignment, name, reason, _messages(autograded))
+    feedback_path = None
+    replaced = False
+    if feedback and autograded.exists():
+        feedback_path, replaced = _feedback(temp, assignment, name, path)
+    return GradeReport(path, assignment, name, status, reason, questions, feedback_path, replaced,
+                       time.monotonic() - started)
+
+
+def _questions(temp: Course, assignment: str, name: str, reason: str, messages: dict[str, str]) -> list[QuestionResult]:
+    """The table's rows, from the temporary course's gradebook: every graded or task cell, in notebook order."""
+    from funnel_lib.grading._course import quiet_gradebook
+
+    questions: list[QuestionResult] = []
+    with quiet_gradebook(temp.db_url, temp.course_id) as gb:
+        definition = gb.find_notebook(name, assignment)
+        order = [cell.name for cell in definition.source_cells]
+        kinds = {cell.name: ("written" if cell.name in {s.name for s in definition.solution_cells} else "test")
+                 for cell in definition.grade_cells}
+        kinds.update({cell.name: "task" for cell in definition.task_cells})
+        maxima = {cell.name: float(cell.max_score)
+                  for cell in list(definition.grade_cells) + list(definition.task_cells)}
+        scores: dict[str, float | None] = {}
+        try:
+            submission = gb.find_submission_notebook(name, assignment, LEARNER)
+            for grade in submission.grades:
+                scores[grade.name] = None if grade.auto_score is None else float(grade.auto_score)
+        except Exception:  # noqa: BLE001 - not graded (kernel died, ...)
+            pass
+        for cell_name in sorted(maxima, key=lambda n: order.index(n) if n in order else len(order)):
+            kind = kinds[cell_name]
+            points = scores.get(cell_name)
+            maximum = maxima[cell_name]
+            if kind != "test":
+                outcome = "no answer" if points == 0 else "not autograded"
+                message = "" if outcome == "no answer" else "graded by your instructor"
+            elif points is None:
+                outcome, message = "failed", reason or "not graded"
+                points = 0.0
+            elif points >= maximum:
+                outcome, message = "passed", ""
+            elif points > 0:
+                outcome, message = "partial", messages.get(cell_name, "")
+            else:
+                outcome, message = "failed", messages.get(cell_name, "")
+            questions.append(QuestionResult(cell_name, kind, points, maximum, outcome, message))
+    return questions
 
 
 def _feedback_config(temp: Course) -> Any:
@@ -430,8 +448,11 @@ def _feedback_config(temp: Course) -> Any:
     from nbgrader.converters import GenerateFeedback
     from traitlets.config import Config
 
+    from funnel_lib.grading._feedback import FeedbackExporter
+
     config = Config(temp.config)
     config.HTMLExporter.template_name = "feedback"
+    config.GenerateFeedback.exporter_class = FeedbackExporter  # its compiled templates are kept
     steps = [p if isinstance(p, str) else f"{p.__module__}.{p.__name__}"
              for p in (config.GenerateFeedback.get("preprocessors", None)
                        or GenerateFeedback.class_traits()["preprocessors"].default())]
@@ -446,18 +467,23 @@ def _warm_feedback(temp: Course, name: str, notebook: Path) -> None:
     """Render the learner's notebook once with the feedback template and throw the page away.
 
     Runs in a thread while the kernel works, so that :func:`_feedback` afterwards finds the regular
-    expressions, entity tables and style sheet that HTML export builds on first use ready (about half
-    of its time). Nothing is written.
+    expressions, entity tables and style sheet that HTML export builds on first use ready, and the
+    compiled templates in :func:`~funnel_lib.grading._feedback.template_cache`. Nothing is written
+    but that cache.
     """
     import nbformat
-    from nbconvert.exporters import HTMLExporter
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import GenerateFeedback
 
+    from funnel_lib.grading._feedback import FeedbackExporter
+
     app = GenerateFeedback(coursedir=temp.coursedir, config=_feedback_config(temp), log=_quiet_logger("warm"))
-    exporter = HTMLExporter(config=app.config)
+    exporter = FeedbackExporter(config=app.config)
     exporter.register_preprocessor(CSSHTMLHeaderPreprocessor, enabled=True)
     nb = nbformat.reads(notebook.read_text(encoding="utf-8"), as_version=4)
+    # the lexer the graded notebook names (its kernel fills in language_info), so that the same highlighter loads
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3",
+                                    **dict(nb.metadata.get("language_info") or {})}
     for cell in nb.cells:  # what nbgrader's GetGrades adds to graded cells
         meta = cell.metadata.get("nbgrader")
         if isinstance(meta, dict) and meta.get("grade"):
