@@ -48,9 +48,12 @@ import urllib.request  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ci_rules import skip_or_fail_in_ci  # noqa: E402  # the rule: skip, but fail in CI
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = "Chromium not found at /usr/bin/chromium; install it with: sudo apt-get install -y chromium"
@@ -63,17 +66,6 @@ VENV_BIN = Path(sys.executable).parent
 #: shared/ beside the project: the design brief, the source article and the real data sets. CI lays a
 #: copy of it beside its clean clone; FUNNEL_SHARED_DIR points elsewhere.
 SHARED = Path(os.environ.get("FUNNEL_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
-
-
-def skip_or_fail_in_ci(reason: str, why_ci_has_it: str) -> NoReturn:
-    """Skip the test with ``reason``, except in CI (CI=true), where what it needs must be there: fail.
-
-    The rule for every test that needs something outside the repository (a browser, ``../shared``):
-    on a learner's or developer's machine a clear skip, in CI a failure, so that nothing is skipped
-    silently there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: {why_ci_has_it})", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

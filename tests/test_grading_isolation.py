@@ -23,6 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading_fixtures as gf  # noqa: E402
+from ci_rules import in_ci  # noqa: E402
 
 from funnel_lib.cli import main  # noqa: E402
 from funnel_lib.grading import Limits, autograde  # noqa: E402
@@ -35,7 +36,7 @@ from funnel_lib.grading._worker import read_json_safely  # noqa: E402
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 JAILED = cached_probe().jailed
 # CI installs bubblewrap: there these tests run (and fail) even when the jail is not usable
-needs_jail = pytest.mark.skipif(not JAILED and os.environ.get("CI") != "true",
+needs_jail = pytest.mark.skipif(not JAILED and not in_ci(),
                                 reason="bubblewrap is not usable here: " + cached_probe().problem)
 
 

@@ -8,7 +8,8 @@ comparison is per user and step (reached or not, and the time from entry), not o
 
 from __future__ import annotations
 
-import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,12 +19,12 @@ from funnel_lib.events import funnel_from_events, time_to_convert
 from funnel_lib.sql import CLICKHOUSE_MAX_STEPS, _build, funnel_sql
 from funnel_lib.warehouse import funnel_from_sql
 
-if os.environ.get("CI") == "true":  # CI installs the `sql` extra: a missing engine is a failure there
-    import chdb
-    import duckdb
-else:
-    duckdb = pytest.importorskip("duckdb", reason="duckdb (the `sql` extra) is not installed")
-    chdb = pytest.importorskip("chdb", reason="chdb (embedded ClickHouse, the `sql` extra) is not installed")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ci_rules import import_or_skip  # noqa: E402
+
+_CI_HAS_IT = "CI installs the `sql` extra, so a missing engine is a failure there"
+duckdb = import_or_skip("duckdb", "duckdb (the `sql` extra) is not installed", _CI_HAS_IT)
+chdb = import_or_skip("chdb", "chdb (embedded ClickHouse, the `sql` extra) is not installed", _CI_HAS_IT)
 
 STEPS = ["visit", "sign'up", "activate", "buy"]  # a quote in a name: literals must be escaped
 NOISE = ["page_view", "scroll"]

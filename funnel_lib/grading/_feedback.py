@@ -83,7 +83,7 @@ def template_cache() -> BytecodeCache:
     if not _TEMPLATE_CACHE:
         from funnel_lib.grading._selfgrade import _cache_dir
 
-        folder = _cache_dir().parent / "templates"
+        folder = _cache_dir("templates")
         cache: BytecodeCache
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)

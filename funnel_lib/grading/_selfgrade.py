@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import textwrap
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,14 +215,15 @@ def _quiet_logger(name: str) -> logging.Logger:
 _IGNORED = (".ipynb_checkpoints", "__pycache__")
 
 
-def _cache_dir() -> Path:
-    """Where ``funnel grade`` keeps prepared exercise definitions (``$XDG_CACHE_HOME/funnel_lib/grade``).
+def _cache_dir(part: str = "grade") -> Path:
+    """Where ``funnel grade`` keeps what it prepares: ``$XDG_CACHE_HOME/funnel_lib/<part>`` (exercise
+    definitions in ``grade``, compiled feedback templates in ``templates``).
 
-    >>> _cache_dir().parts[-2:]
-    ('funnel_lib', 'grade')
+    >>> _cache_dir().parts[-2:], _cache_dir("templates").parts[-1]
+    (('funnel_lib', 'grade'), 'templates')
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "funnel_lib" / "grade"
+    return Path(base) / "funnel_lib" / part
 
 
 def _definition_key(course: Course, assignment: str, config_text: str) -> str:
@@ -348,8 +350,6 @@ def grade_notebook(
     ...
     funnel_lib.grading.CourseError: notebook '/nonexistent/ex01.ipynb' does not exist
     """
-    import time
-
     from funnel_lib.grading._course import shared_engines
 
     started = time.monotonic()
@@ -377,8 +377,6 @@ def _grade_in_course(found: Course, assignment: str, name: str, path: Path, root
                      cell_timeout: int | None, started: float) -> GradeReport:
     """Grade the learner's notebook ``path`` (``assignment``/``name`` of the course ``found``) in a temporary
     course at ``root``; write the feedback page when ``feedback``."""
-    import time
-
     from funnel_lib.grading._autograde import autograde
 
     temp = _temporary_course(found, assignment, root)
@@ -564,8 +562,6 @@ def _test_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
 def _visible_tests_only(path: Path, nb: dict[str, Any], cell_timeout: int | None, started: float) -> GradeReport:
     """Run a copy of the learner's notebook as it is (their own code, their own account) and report its
     visible tests; used when no course with the hidden tests is found."""
-    import time
-
     import nbformat
     from nbclient import NotebookClient
 
